@@ -1,0 +1,88 @@
+"""The `fieldcheck` command: serve, migrate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from server.config import get_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host or settings.server.host,
+        port=args.port or settings.server.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from server.migrate import upgrade
+
+    settings = get_settings()
+    if settings.db.is_sqlite:
+        # The default database lives under var/; make sure the folder is there.
+        path = settings.db.url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    upgrade()
+    print("database migrated to the latest revision")
+    return 0
+
+
+def _demo(_args: argparse.Namespace) -> int:
+    from server.db import Database
+    from server.demo import DEMO_ACCOUNTS, load_demo
+
+    async def run() -> None:
+        db = Database.connect(get_settings().db)
+        try:
+            started = time.perf_counter()
+            summary = await load_demo(db)
+            took = time.perf_counter() - started
+        finally:
+            await db.dispose()
+        if summary.already_loaded:
+            print("demo site already loaded; nothing changed")
+        else:
+            print(f"demo site loaded in {took:.1f} s: {summary}")
+        print("demo accounts (username / password / role):")
+        for username, password, role, *_ in DEMO_ACCOUNTS:
+            print(f"  {username:<12} {password:<20} {role}")
+
+    asyncio.run(run())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fieldcheck", description="Field inspection of public green space.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", help="address to bind (default FIELDCHECK_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default FIELDCHECK_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (use PostgreSQL for more than one)")
+    serve.set_defaults(func=_serve)
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
+    sub.add_parser("demo", help="load the demo site (once; running it again changes nothing)").set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Sign in, sign out, and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from server.deps import DbSession
+from server.accounts.models import User
+from server.accounts.passwords import verify_password
+from server.accounts.sessions import SESSION_COOKIE, close_session, open_session
+from server.audit.service import record_event
+from server.config import get_settings
+from server.i18n import LANGUAGES
+from server.web import LANG_COOKIE, current_user, render, safe_next, see_other
+
+
+def _cookie(key: str, value: str, *, max_age: int | None, httponly: bool = True) -> Cookie:
+    return Cookie(
+        key=key,
+        value=value,
+        max_age=max_age,
+        httponly=httponly,
+        secure=get_settings().server.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+class AccountController(Controller):
+    tags = ["accounts"]
+    include_in_schema = False
+
+    @get("/login")
+    async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template | Redirect:
+        if current_user(request) is not None:
+            return Redirect(path=safe_next(next))
+        return render(request, "accounts/login.html", title_key="auth.sign_in", next=safe_next(next), error=None)
+
+    @post("/login")
+    async def login(self, request: Request[Any, Any, Any], db: DbSession) -> Response[Any]:
+        form = await request.form()
+        username = str(form.get("username", "")).strip()
+        password = str(form.get("password", ""))
+        target = safe_next(str(form.get("next", "")) or None)
+        user = (
+            await db.execute(select(User).where(User.username == username, User.active.is_(True)))
+        ).scalar_one_or_none()
+        if not verify_password(user.password_hash if user else None, password):
+            await record_event(db, None, "auth.sign_in_failed", "user", username[:64] or "-", request=request)
+            return render(
+                request,
+                "accounts/login.html",
+                status_code=400,
+                title_key="auth.sign_in",
+                next=target,
+                error="auth.wrong_credentials",
+                username=username,
+            )
+        assert user is not None
+        # A new token on every sign-in: the old session id (if any) is dropped, never reused.
+        await close_session(db, request.cookies.get(SESSION_COOKIE))
+        token = await open_session(
+            db, user.id, get_settings().server.session_days, request.headers.get("user-agent")
+        )
+        await record_event(db, user.id, "auth.sign_in", "user", str(user.id), request=request)
+        response = see_other(target)
+        response.cookies.append(
+            _cookie(SESSION_COOKIE, token, max_age=get_settings().server.session_days * 86400)
+        )
+        return response
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any], db: DbSession) -> Response[Any]:
+        user = current_user(request)
+        await close_session(db, request.cookies.get(SESSION_COOKIE))
+        if user is not None:
+            await record_event(db, user.id, "auth.sign_out", "user", str(user.id), request=request)
+        response = see_other("/login")
+        response.cookies.append(_cookie(SESSION_COOKIE, "", max_age=0))
+        return response
+
+    @post("/language")
+    async def set_language(self, request: Request[Any, Any, Any], db: DbSession) -> Response[Any]:
+        """Remember the chosen language: on the user when signed in, and in a cookie."""
+        form = await request.form()
+        lang = str(form.get("lang", ""))
+        target = safe_next(str(form.get("next", "")) or None)
+        response = see_other(target)
+        if lang in LANGUAGES:
+            user = current_user(request)
+            if user is not None:
+                row = await db.get(User, user.id)
+                if row is not None:
+                    row.language = lang
+            response.cookies.append(_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=False))
+        return response

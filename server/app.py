@@ -1,0 +1,98 @@
+"""The application factory: `create_app()` wires settings, database, standards and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+import standards
+from server.accounts.admin import AdminController
+from server.accounts.controllers import AccountController
+from server.accounts.middleware import SessionUserMiddleware
+from server.config import REPO_ROOT, Settings, get_settings
+from server.db import Database
+from server.defects.controllers import SupervisorController
+from server.deps import provide_db
+from server.errors import handle_http_exception, handle_internal_error
+from server.health import health
+from server.home import home
+from server.inspections.controllers import InspectorController
+from server.security import SecurityHeadersMiddleware
+from server.web import localtime
+from server.standards_pages.controllers import StandardsController
+from server.workorders.controllers import ContractorController
+
+WEB = REPO_ROOT / "web"
+
+
+def _template_engine(directory: Path) -> JinjaTemplateEngine:
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["localtime"] = localtime
+    return JinjaTemplateEngine.from_environment(env)
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Litestar:
+    """Build the app. Fails at start-up if the standards data does not validate."""
+    settings = settings or get_settings()
+    if database_url:
+        settings = replace(settings, db=replace(settings.db, url=database_url))
+    # Broken standards stop start-up here, with the file and key named in the message.
+    standards_set = standards.load_standards()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.db = Database.connect(settings.db)
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+
+    return Litestar(
+        route_handlers=[
+            home,
+            health,
+            AccountController,
+            AdminController,
+            InspectorController,
+            SupervisorController,
+            ContractorController,
+            StandardsController,
+            create_static_files_router(path="/static", directories=[WEB / "static"], include_in_schema=False),
+        ],
+        dependencies={"db": Provide(provide_db)},
+        lifespan=[lifespan],
+        state=State({"settings": settings, "standards": standards_set}),
+        template_config=TemplateConfig(instance=_template_engine(WEB / "templates")),
+        csrf_config=CSRFConfig(
+            secret=settings.server.effective_secret(),
+            cookie_name="fc_csrf",
+            cookie_secure=settings.server.secure_cookies,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+            exclude=["/static", "/health"],
+        ),
+        middleware=[DefineMiddleware(SecurityHeadersMiddleware), DefineMiddleware(SessionUserMiddleware)],
+        exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
+        openapi_config=OpenAPIConfig(title="fieldcheck", version="0.1.0", path="/schema"),
+        debug=settings.server.debug,
+    )

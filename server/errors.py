@@ -1,0 +1,112 @@
+"""Errors with a stable code, a message in the user's language, and the field at fault.
+
+JSON clients (paths under /api/, or asking for JSON) get
+``{"code": ..., "message": ..., "field": ..., "errors": [...]}``; browsers get a page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
+from urllib.parse import quote
+
+from server.i18n import translate
+from server.i18n.messages import MESSAGES
+from server.web import render, request_language
+
+log = logging.getLogger("fieldcheck")
+
+CSRF_DETAIL = "CSRF token verification failed"
+
+DEFAULT_CODES = {
+    400: "bad_request",
+    401: "not_signed_in",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "internal_error",
+    507: "insufficient_storage",
+}
+
+
+class AppError(HTTPException):
+    """A refusal the user should understand: `key` names the message in the i18n catalogue."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        key: str,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(detail=key, status_code=status_code)
+        self.code = code
+        self.key = key
+        self.field = field
+        self.errors = errors or []
+        self.params = params
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path == "/schema":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _describe(request: Request[Any, Any, Any], exc: HTTPException) -> dict[str, Any]:
+    lang = request_language(request)
+    status = exc.status_code
+    if isinstance(exc, AppError):
+        return {
+            "code": exc.code,
+            "message": translate(lang, exc.key, **exc.params),
+            "field": exc.field,
+            "errors": exc.errors,
+        }
+    if status == 403 and exc.detail == CSRF_DETAIL:
+        return {"code": "csrf_failed", "message": translate(lang, "error.csrf"), "field": "_csrf_token", "errors": []}
+    errors: list[dict[str, Any]] = []
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                field = str(item.get("key") or "")
+                errors.append(
+                    {"field": field, "code": "invalid", "message": translate(lang, "error.field_invalid", field=field)}
+                )
+    key = exc.detail if exc.detail in MESSAGES else f"error.{status}"
+    if key not in MESSAGES:
+        key = "error.500" if status >= 500 else "error.400"
+    return {
+        "code": DEFAULT_CODES.get(status, "error"),
+        "message": translate(lang, key),
+        "field": errors[0]["field"] if errors else None,
+        "errors": errors,
+    }
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    body = _describe(request, exc)
+    if wants_json(request):
+        return Response(content=body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers)
+    if exc.status_code == 401 and request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(path=f"/login?next={quote(target)}", status_code=303)
+    return render(request, "errors/error.html", status_code=exc.status_code, error=body, status=exc.status_code)
+
+
+def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return handle_http_exception(request, HTTPException(status_code=500, detail="error.500"))

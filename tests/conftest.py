@@ -1,0 +1,173 @@
+"""Shared fixtures: a real database (SQLite file or PostgreSQL), the app, signed-in clients.
+
+Which database the run uses is chosen by FIELDCHECK_TEST_DB: `sqlite` (default) or
+`postgresql` (the server at FIELDCHECK_TEST_PG, default 127.0.0.1:5432, user postgres).
+`make test` runs the whole suite once with each. Every test that takes `database` gets a
+fresh migrated database: a copy of a migrated SQLite file, or a PostgreSQL database
+created from a migrated template.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from server.config import DatabaseSettings, get_settings
+from server.db import Database
+from server.migrate import upgrade
+
+BACKEND = os.environ.get("FIELDCHECK_TEST_DB", "sqlite")
+PG = os.environ.get("FIELDCHECK_TEST_PG", "postgres@127.0.0.1:5432")
+_counter = itertools.count()
+
+
+def pytest_report_header() -> str:
+    return f"fieldcheck test database: {BACKEND}"
+
+
+@dataclass
+class DatabaseFactory:
+    """Makes fresh migrated databases quickly for one backend."""
+
+    root: Path
+    template: str = ""
+
+    def url(self, name: str) -> str:
+        if BACKEND == "sqlite":
+            return f"sqlite+aiosqlite:///{self.root / (name + '.db')}"
+        return f"postgresql+asyncpg://{PG}/{name}"
+
+    def prepare_template(self) -> None:
+        self.template = f"fc_tpl_{os.getpid()}"
+        if BACKEND == "sqlite":
+            upgrade(self.url(self.template))
+        else:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.template}"', f'CREATE DATABASE "{self.template}"'))
+            upgrade(self.url(self.template))
+
+    def fresh(self) -> str:
+        name = f"fc_t_{os.getpid()}_{next(_counter)}"
+        if BACKEND == "sqlite":
+            shutil.copyfile(self.root / f"{self.template}.db", self.root / f"{name}.db")
+        else:
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        if BACKEND != "sqlite":
+            name = url.rsplit("/", 1)[-1]
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def drop_template(self) -> None:
+        if BACKEND != "sqlite":
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
+
+
+async def _pg_admin(*statements: str) -> None:
+    conn = await asyncpg.connect(f"postgresql://{PG}/postgres")
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("db"))
+    factory.prepare_template()
+    yield factory
+    factory.drop_template()
+
+
+@pytest.fixture
+def database_url(database_factory: DatabaseFactory) -> Iterator[str]:
+    """The URL of a fresh, migrated, empty database."""
+    url = database_factory.fresh()
+    yield url
+    database_factory.drop(url)
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A fresh, migrated, empty database, connected."""
+    db = Database.connect(DatabaseSettings(url=database_url))
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(database_factory: DatabaseFactory) -> Iterator[str]:
+    """One database with the demo site loaded, shared by tests that only read demo data."""
+    from server.demo import load_demo
+
+    url = database_factory.fresh()
+
+    async def load() -> None:
+        db = Database.connect(DatabaseSettings(url=url))
+        try:
+            await load_demo(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(load())
+    yield url
+    database_factory.drop(url)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Each test reads settings afresh, with media under its own tmp folder."""
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def make_client(database_url: str) -> AsyncTestClient:
+    from server.app import create_app
+
+    return AsyncTestClient(app=create_app(database_url=database_url), base_url="http://127.0.0.1:8000")
+
+
+@pytest.fixture
+async def client(database_url: str) -> AsyncIterator[AsyncTestClient]:
+    """The app on a fresh empty database."""
+    async with make_client(database_url) as c:
+        yield c
+
+
+@pytest.fixture
+async def demo_client(demo_database_url: str) -> AsyncIterator[AsyncTestClient]:
+    """The app on the shared demo database (not signed in)."""
+    async with make_client(demo_database_url) as c:
+        yield c
+
+
+_CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def csrf_token(client: AsyncTestClient, path: str = "/login") -> str:
+    """The CSRF token of a form on `path` (also sets the CSRF cookie on the client)."""
+    page = await client.get(path)
+    match = _CSRF_INPUT.search(page.text)
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+async def sign_in(client: AsyncTestClient, username: str, password: str) -> None:
+    token = await csrf_token(client)
+    response = await client.post(
+        "/login", data={"username": username, "password": password, "_csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
