@@ -32,3 +32,26 @@ async def add_user(db: Database, username: str, role: str, *, language: str | No
         s.add(user)
         await s.flush()
         return user.id
+
+
+async def add_site_with_asset(db: Database, *, category: str = "seating") -> dict[str, uuid.UUID]:
+    """A site, one square zone near the demo river, one asset in it. Returns their ids."""
+    from server.assets.models import Asset
+    from server.sites.models import Site, Zone
+
+    ring = [[118.70, 32.10], [118.71, 32.10], [118.71, 32.11], [118.70, 32.11], [118.70, 32.10]]
+    async with db.session() as s:
+        site = Site(code="T", name_zh="测试", name_en="Test", center_lat=32.105, center_lon=118.705)
+        s.add(site)
+        await s.flush()
+        zone = Zone(
+            site_id=site.id, code="Z", name_zh="区", name_en="Zone",
+            outline={"type": "Polygon", "coordinates": [ring]},
+            min_lat=32.10, min_lon=118.70, max_lat=32.11, max_lon=118.71,
+        )
+        s.add(zone)
+        await s.flush()
+        asset = Asset(zone_id=zone.id, category=category, code="Z-1", name="Bench 1", lat=32.105, lon=118.705, qr_token="qr-z-1")
+        s.add(asset)
+        await s.flush()
+        return {"site": site.id, "zone": zone.id, "asset": asset.id}

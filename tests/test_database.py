@@ -1,0 +1,124 @@
+"""The database itself: migrations, SQLite set-up, constraints that protect the data."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import uuid
+
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from server.audit.models import AuditEvent
+from server.db import Database, utcnow
+from server.defects.models import Defect
+from server.inspections.models import Inspection
+from server.migrate import alembic_config, upgrade
+from tests.conftest import BACKEND
+from tests.factories import add_site_with_asset, add_user
+
+
+async def _inspection(db: Database, asset_id: uuid.UUID, inspector_id: uuid.UUID) -> uuid.UUID:
+    async with db.session() as s:
+        i = Inspection(
+            id=uuid.uuid4(), asset_id=asset_id, inspector_id=inspector_id, observed_at=utcnow(),
+            observations={}, damages=[], not_applicable=[], standards_version="2026.1",
+            verdict="non_compliant", content_hash=hashlib.sha256(b"x").hexdigest(),
+        )
+        s.add(i)
+        return i.id
+
+
+def _defect(asset_id: uuid.UUID, zone_id: uuid.UUID, inspection_id: uuid.UUID, status: str = "open") -> Defect:
+    return Defect(
+        asset_id=asset_id, zone_id=zone_id, category="seating", clause_id="SE-1", severity="normal",
+        status=status, lat=32.1, lon=118.7, respond_by=utcnow() + dt.timedelta(days=7),
+        opened_by_inspection_id=inspection_id, last_inspection_id=inspection_id,
+    )
+
+
+async def test_one_active_defect_per_asset_and_clause(database: Database) -> None:
+    ids = await add_site_with_asset(database)
+    user = await add_user(database, "insp", "inspector")
+    first = await _inspection(database, ids["asset"], user)
+    async with database.session() as s:
+        s.add(_defect(ids["asset"], ids["zone"], first))
+    with pytest.raises(IntegrityError):
+        async with database.session() as s:
+            s.add(_defect(ids["asset"], ids["zone"], first))
+    # Once the first is closed, the same clause may fail again as a new defect.
+    async with database.session() as s:
+        await s.execute(update(Defect).values(status="closed", closed_at=utcnow()))
+        s.add(_defect(ids["asset"], ids["zone"], first))
+    async with database.session(write=False) as s:
+        assert await s.scalar(select(func.count()).select_from(Defect)) == 2
+
+
+async def test_dismissal_needs_a_reason(database: Database) -> None:
+    ids = await add_site_with_asset(database)
+    user = await add_user(database, "insp", "inspector")
+    inspection = await _inspection(database, ids["asset"], user)
+    with pytest.raises(IntegrityError):
+        async with database.session() as s:
+            s.add(_defect(ids["asset"], ids["zone"], inspection, status="dismissed"))
+
+
+async def test_audit_events_cannot_be_changed_or_deleted(database: Database) -> None:
+    async with database.session() as s:
+        s.add(AuditEvent(action="test.event", entity_type="test", entity_id="1", details={}))
+    for statement in ("UPDATE audit_events SET action = 'forged'", "DELETE FROM audit_events"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with database.session() as s:
+                await s.execute(text(statement))
+    async with database.session(write=False) as s:
+        assert await s.scalar(select(AuditEvent.action)) == "test.event"
+
+
+async def test_positions_off_the_planet_are_refused_by_the_database(database: Database) -> None:
+    from server.assets.models import Asset
+
+    ids = await add_site_with_asset(database)
+    with pytest.raises(IntegrityError):
+        async with database.session() as s:
+            s.add(Asset(zone_id=ids["zone"], category="seating", code="BAD", name="x", lat=95.0, lon=0.0, qr_token="bad"))
+
+
+async def test_concurrent_writers_never_see_database_is_locked(database: Database) -> None:
+    """Forty read-then-write transactions at once: each takes its turn, none fails."""
+    ids = await add_site_with_asset(database)
+
+    async def bump(n: int) -> None:
+        async with database.session() as s:
+            # Read first, then write: the pattern that fails with deferred transactions.
+            name = await s.scalar(select(AuditEvent.action).limit(1))
+            await asyncio.sleep(0.001)
+            s.add(AuditEvent(action=f"w{n}", entity_type="asset", entity_id=str(ids["asset"]), details={"saw": name}))
+
+    await asyncio.gather(*(bump(n) for n in range(40)))
+    async with database.session(write=False) as s:
+        assert await s.scalar(select(func.count()).select_from(AuditEvent)) == 40
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite set-up only")
+async def test_sqlite_runs_in_wal_with_foreign_keys(database: Database) -> None:
+    async with database.session(write=False) as s:
+        assert (await s.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await s.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await s.execute(text("PRAGMA busy_timeout"))).scalar() >= 5000
+
+
+async def test_foreign_keys_are_enforced(database: Database) -> None:
+    from server.assets.models import Asset
+
+    with pytest.raises(IntegrityError):
+        async with database.session() as s:
+            s.add(Asset(zone_id=uuid.uuid4(), category="seating", code="X", name="x", lat=1, lon=1, qr_token="x"))
+
+
+def test_migrations_go_down_and_up_again(database_url: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(database_url), "base")
+    upgrade(database_url)
