@@ -13,7 +13,15 @@ from server.config import get_settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from standards import StandardsFileError, load_standards
+
     settings = get_settings()
+    try:
+        # Refuse to start on broken standards, with the file, line and key named.
+        load_standards(settings.standards.directory or None)
+    except StandardsFileError as exc:
+        print(f"fieldcheck: the standards do not validate: {exc}", file=sys.stderr)
+        return 1
     uvicorn.run(
         "server.app:create_app",
         factory=True,

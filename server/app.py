@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     if database_url:
         settings = replace(settings, db=replace(settings.db, url=database_url))
     # Broken standards stop start-up here, with the file and key named in the message.
-    standards_set = standards.load_standards()
+    standards_set = standards.load_standards(settings.standards.directory or None)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -109,6 +109,14 @@ class SiteSettings:
 
 
 @dataclass(frozen=True)
+class StandardsSettings:
+    """Where the maintenance standards are read from."""
+
+    directory: str = field(default_factory=lambda: _env("STANDARDS_DIR", ""))
+    """STANDARDS_DIR: folder of standards versions; empty = the data shipped in standards/data/."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings, read once per process."""
 
@@ -116,6 +124,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     media: MediaSettings = field(default_factory=MediaSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
+    standards: StandardsSettings = field(default_factory=StandardsSettings)
 
 
 @lru_cache(maxsize=1)

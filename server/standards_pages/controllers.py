@@ -57,9 +57,9 @@ class StandardsController(Controller):
         self,
         request: Request[Any, Any, Any],
         version: Annotated[str | None, QueryParameter(description="a version, e.g. 2026.1")] = None,
-        on: Annotated[dt.date | None, QueryParameter(name="date", description="the version in force on this day")] = None,
+        date: Annotated[dt.date | None, QueryParameter(description="the version in force on this day")] = None,
     ) -> Response[dict[str, Any]]:
-        standard = choose_standard(request.app.state.standards, version, on)
+        standard = choose_standard(request.app.state.standards, version, date)
         etag = f'"{standard.etag}"'
         headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Standards-Version": standard.version}
         if request.headers.get("if-none-match") == etag:
