@@ -1,0 +1,58 @@
+# fieldcheck — two commands: `make run` (app + demo site on SQLite) and `make test` (every test,
+# on SQLite and on PostgreSQL). Both create the virtual environment at .venv first.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
+
+.PHONY: run test install install-test test-deps test-sqlite test-postgresql bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## run: set up, migrate, load the demo site (once) and serve on http://127.0.0.1:8000
+run: install
+	$(VENV)/bin/fieldcheck migrate
+	$(VENV)/bin/fieldcheck demo
+	$(VENV)/bin/fieldcheck serve
+
+## test: every test on SQLite, then on PostgreSQL
+test: install-test test-deps
+	FIELDCHECK_TEST_DB=sqlite $(PY) -m pytest
+	FIELDCHECK_TEST_DB=postgresql $(PY) -m pytest
+
+test-sqlite: install-test
+	FIELDCHECK_TEST_DB=sqlite $(PY) -m pytest
+
+test-postgresql: install-test test-deps
+	FIELDCHECK_TEST_DB=postgresql $(PY) -m pytest
+
+# What the tests need from the machine: PostgreSQL up, node for the phone's evaluator,
+# Debian's Chromium for the browser tests (Playwright is pointed at /usr/bin/chromium).
+test-deps:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
+	@if ls tests/browser/test_*.py >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
+		apt-get update -qq && apt-get install -y -qq chromium; fi
+
+## bench: the performance benchmarks (figures go to docs/benchmarks.md)
+bench: install-test
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
