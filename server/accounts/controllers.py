@@ -73,6 +73,9 @@ class AccountController(Controller):
         response.cookies.append(
             _cookie(SESSION_COOKIE, token, max_age=get_settings().server.session_days * 86400)
         )
+        if user.language in LANGUAGES:
+            # Pages answered before the session is looked up (e.g. unknown URLs) still speak it.
+            response.cookies.append(_cookie(LANG_COOKIE, user.language, max_age=365 * 86400, httponly=False))
         return response
 
     @post("/logout")

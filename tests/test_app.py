@@ -1,0 +1,55 @@
+"""App-wide behaviour: the OpenAPI schema, error pages in the user's language, static files."""
+
+from __future__ import annotations
+
+from litestar.testing import AsyncTestClient
+
+from server.db import Database
+from tests.conftest import sign_in
+from tests.factories import PASSWORD, add_user
+
+
+async def test_openapi_schema_lists_the_json_api(client: AsyncTestClient) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "fieldcheck"
+    assert "/api/standards" in schema["paths"]
+    assert "/health" in schema["paths"]
+    # HTML pages are not part of the JSON API's schema.
+    assert "/login" not in schema["paths"]
+
+
+async def test_unknown_page_is_a_404_in_the_users_language(client: AsyncTestClient, database: Database) -> None:
+    await add_user(database, "ins", "inspector", language="zh")
+    await sign_in(client, "ins", PASSWORD)
+    page = await client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "找不到该页面或记录" in page.text
+    api = await client.get("/api/no-such-thing", headers={"Accept-Language": "en"})
+    assert api.status_code == 404
+    assert api.json()["code"] == "not_found"
+    assert api.json()["message"] == "找不到该页面或记录。"  # the user's saved choice wins
+
+
+async def test_wrong_method_is_405(client: AsyncTestClient) -> None:
+    response = await client.delete("/health", headers={"Accept": "application/json", "Accept-Language": "en"})
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_htmx_is_vendored_with_its_licence(client: AsyncTestClient) -> None:
+    script = await client.get("/static/vendor/htmx/htmx-2.0.11.min.js")
+    assert script.status_code == 200
+    assert b"htmx" in script.content[:2000]
+    licence = await client.get("/static/vendor/htmx/LICENSE")
+    assert licence.status_code == 200
+    page = await client.get("/login")
+    assert 'src="/static/vendor/htmx/htmx-2.0.11.min.js"' in page.text
+
+
+async def test_static_files_cannot_escape_their_folder(client: AsyncTestClient) -> None:
+    for path in ("/static/../server/config.py", "/static/%2e%2e/server/config.py", "/static/..%2fserver%2fconfig.py"):
+        response = await client.get(path)
+        assert response.status_code in (400, 404), path
+        assert b"SECRET_KEY" not in response.content
