@@ -74,6 +74,66 @@ def _demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    from server.backup import BackupError, backup
+    from server.config import REPO_ROOT
+
+    settings = get_settings()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    archive = Path(args.to) if args.to else REPO_ROOT / "var" / "backups" / f"fieldcheck-{stamp}.tar.gz"
+    try:
+        manifest = backup(settings.db.url, settings.media.root, archive)
+    except BackupError as exc:
+        print(f"fieldcheck: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {archive} ({manifest.backend}, {manifest.media_files} media files)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from server.backup import BackupError, restore
+
+    settings = get_settings()
+    try:
+        manifest = restore(Path(args.archive), settings.db.url, settings.media.root)
+    except (BackupError, OSError) as exc:
+        print(f"fieldcheck: restore failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored the {manifest.backend} backup of {manifest.created_at} ({manifest.media_files} media files)")
+    return 0
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from server.accounts.service import UserError, create_user
+    from server.db import Database
+
+    password = args.password or getpass.getpass("password: ")
+
+    async def run() -> None:
+        db = Database.connect(get_settings().db)
+        try:
+            async with db.session() as session:
+                await create_user(session, args.username, args.name or args.username, args.role, password,
+                                  contractor_code=args.contractor, language=args.language)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except UserError as exc:
+        print(f"fieldcheck: {exc}", file=sys.stderr)
+        return 1
+    print(f"user {args.username} ({args.role}) created")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldcheck", description="Field inspection of public green space.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +144,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
     sub.add_parser("demo", help="load the demo site (once; running it again changes nothing)").set_defaults(func=_demo)
+    backup = sub.add_parser("backup", help="write a consistent snapshot of the database and photos (app may run)")
+    backup.add_argument("--to", help="archive path (default var/backups/fieldcheck-<time>.tar.gz)")
+    backup.set_defaults(func=_backup)
+    restore = sub.add_parser("restore", help="restore a backup into an empty database and media folder")
+    restore.add_argument("archive", help="the .tar.gz written by `fieldcheck backup`")
+    restore.set_defaults(func=_restore)
+    user = sub.add_parser("create-user", help="add a user (the password rules apply)")
+    user.add_argument("username")
+    user.add_argument("--role", required=True, choices=["inspector", "supervisor", "contractor", "admin"])
+    user.add_argument("--name", help="display name (default: the username)")
+    user.add_argument("--contractor", help="contractor company code (contractor users only)")
+    user.add_argument("--language", choices=["zh", "en"])
+    user.add_argument("--password", help="the password (asked for when omitted)")
+    user.set_defaults(func=_create_user)
     return parser
 
 

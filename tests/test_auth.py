@@ -182,3 +182,23 @@ async def test_security_headers_and_health(client: AsyncTestClient) -> None:
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
+
+
+async def test_sign_in_attempts_are_rate_limited(client: AsyncTestClient, database: Database) -> None:
+    await add_user(database, "hu", "inspector")
+    token = await csrf_token(client)
+    for _ in range(5):
+        wrong = await client.post("/login", data={"username": "hu", "password": "nope-nope-1", "_csrf_token": token})
+        assert wrong.status_code == 400
+    # Even the right password is refused while the user is locked out.
+    blocked = await client.post(
+        "/login",
+        data={"username": "hu", "password": PASSWORD, "_csrf_token": token},
+        headers={"Accept-Language": "en"},
+    )
+    assert blocked.status_code == 429
+    assert "Too many sign-in attempts" in blocked.text
+    assert "fc_session" not in blocked.cookies
+    # Another user from elsewhere is not affected.
+    await add_user(database, "li", "inspector")
+    await sign_in(client, "li", PASSWORD)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from server.deps import DbSession
 from server.accounts.models import User
 from server.accounts.passwords import verify_password
+from server.accounts.service import sign_in_blocked
 from server.accounts.sessions import SESSION_COOKIE, close_session, open_session
 from server.audit.service import record_event
 from server.config import get_settings
@@ -48,6 +49,17 @@ class AccountController(Controller):
         username = str(form.get("username", "")).strip()
         password = str(form.get("password", ""))
         target = safe_next(str(form.get("next", "")) or None)
+        address = request.client.host if request.client else None
+        if await sign_in_blocked(db, username, address):
+            return render(
+                request,
+                "accounts/login.html",
+                status_code=429,
+                title_key="auth.sign_in",
+                next=target,
+                error="auth.rate_limited",
+                username=username,
+            )
         user = (
             await db.execute(select(User).where(User.username == username, User.active.is_(True)))
         ).scalar_one_or_none()

@@ -1,0 +1,86 @@
+"""Account rules: creating users, and how many failed sign-ins are allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import ROLE_VALUES, User
+from server.accounts.passwords import hash_password, password_problem
+from server.audit.models import AuditEvent
+from server.contractors.models import Contractor
+from server.db import utcnow
+from server.i18n import translate
+
+# Failed sign-ins tolerated per username, and per client address, within the window.
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 20
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+
+
+class UserError(ValueError):
+    """A user that cannot be created; the message says why (in English, for the CLI)."""
+
+
+async def create_user(
+    db: AsyncSession,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    *,
+    contractor_code: str | None = None,
+    language: str | None = None,
+) -> uuid.UUID:
+    """Add a user after checking the role, the company and the password rules."""
+    if role not in ROLE_VALUES:
+        raise UserError(f"unknown role {role!r}")
+    if not username or len(username) > 64:
+        raise UserError("the username must be 1 to 64 characters")
+    problem = password_problem(password, username)
+    if problem:
+        raise UserError(translate("en", problem))
+    if await db.scalar(select(User.id).where(User.username == username)):
+        raise UserError(f"the username {username!r} is taken")
+    contractor_id = None
+    if role == "contractor":
+        if not contractor_code:
+            raise UserError("a contractor user needs --contractor <company code>")
+        contractor_id = await db.scalar(select(Contractor.id).where(Contractor.code == contractor_code))
+        if contractor_id is None:
+            raise UserError(f"no contractor company with code {contractor_code!r}")
+    elif contractor_code:
+        raise UserError("only contractor users belong to a contractor company")
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        contractor_id=contractor_id,
+        language=language,
+    )
+    db.add(user)
+    await db.flush()
+    return user.id
+
+
+async def sign_in_blocked(db: AsyncSession, username: str, address: str | None) -> bool:
+    """Too many recent failures for this username or from this address.
+
+    Counted from the audit trail, so every worker process sees the same numbers.
+    """
+    since = utcnow() - FAILURE_WINDOW
+    failures = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "auth.sign_in_failed", AuditEvent.at > since
+    )
+    by_user = await db.scalar(failures.where(AuditEvent.entity_type == "user", AuditEvent.entity_id == username[:64]))
+    if (by_user or 0) >= MAX_FAILURES_PER_USER:
+        return True
+    if address:
+        by_address = await db.scalar(failures.where(AuditEvent.details["ip"].as_string() == address))
+        if (by_address or 0) >= MAX_FAILURES_PER_ADDRESS:
+            return True
+    return False
