@@ -69,7 +69,7 @@ class ServerSettings:
     port: int = field(default_factory=lambda: _env_int("FIELDCHECK_PORT", 8000))
     """FIELDCHECK_PORT: port `fieldcheck serve` listens on."""
     secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", ""))
-    """SECRET_KEY: signs CSRF tokens. Required in production; a random one per process otherwise."""
+    """SECRET_KEY: signs CSRF tokens. Empty = one generated once and kept in var/secret_key."""
     secure_cookies: bool = field(default_factory=lambda: _env_bool("SECURE_COOKIES", False))
     """SECURE_COOKIES: mark cookies Secure (1 behind HTTPS; 0 for plain-HTTP development)."""
     session_days: int = field(default_factory=lambda: _env_int("SESSION_DAYS", 30))
@@ -80,10 +80,27 @@ class ServerSettings:
     """DEFAULT_LANGUAGE: zh or en, when neither the user nor the browser says."""
 
     def effective_secret(self) -> str:
-        return self.secret_key or _PROCESS_SECRET
+        """SECRET_KEY, else one generated once and kept in var/secret_key.
 
-
-_PROCESS_SECRET = secrets.token_urlsafe(32)
+        Every worker process and every restart must sign with the same secret, or a form
+        opened before a restart (or served by another worker) would fail its CSRF check.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = REPO_ROOT / "var" / "secret_key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            secret = secrets.token_urlsafe(32)
+            try:
+                # O_EXCL: when two workers race, one writes and both read the same value.
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return path.read_text().strip()
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secret)
+            return secret
 
 
 @dataclass(frozen=True)
