@@ -1,14 +1,15 @@
 """Load harness: simulated inspectors syncing and supervisors browsing, against 127.0.0.1.
 
     python -m bench.load [--backend sqlite|postgresql] [--workers 1] [--inspectors 50]
-                         [--supervisors 10] [--duration 30] [--batch 50] [--photos 2]
+                         [--supervisors 10] [--duration 30] [--batch 50] [--photos 2] [--think 0]
 
 It makes a fresh database with the demo site, starts `fieldcheck serve` on a free port on
 127.0.0.1 (never anywhere else), and runs until `--duration` seconds have passed or every
 simulated user has done `--max-rounds` rounds — bounded in time and in count. Inspectors
 download the offline bundle, then send batches of inspection records through the sync API
 after uploading the batch's photos (only the missing ones, as the phone does). Supervisors
-load their pages. Prints throughput, p50/p95/p99 latency per kind of request and every
+load their pages. `--think` adds a person's pause between actions (the page-latency budget
+is measured that way); with 0 every simulated user goes flat out (the ingest budget). Prints throughput, p50/p95/p99 latency per kind of request and every
 error; `--json` prints the same as JSON. Exit status 1 when any request failed.
 """
 
@@ -201,9 +202,11 @@ async def inspector(n: int, base: str, stats: Stats, photos: list[bytes], args: 
                         stats.records += 1
                     else:
                         stats.errors.append(f"record {result['id']}: {result['status']} {result.get('code')}")
+            await think(rng, args)
 
 
 async def supervisor(n: int, base: str, stats: Stats, args: argparse.Namespace, deadline: float) -> None:
+    rng = random.Random(1000 + n)
     async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=True) as client:
         await sign_in(client, *SUPERVISOR)
         for round_ in range(args.max_rounds * 4):
@@ -211,6 +214,13 @@ async def supervisor(n: int, base: str, stats: Stats, args: argparse.Namespace, 
                 return
             path = SUPERVISOR_PAGES[(n + round_) % len(SUPERVISOR_PAGES)]
             await call(stats, f"page {path}", client.get(path))
+            await think(rng, args)
+
+
+async def think(rng: random.Random, args: argparse.Namespace) -> None:
+    """A person's pause between actions: uniform around --think seconds (0 = flat out)."""
+    if args.think > 0:
+        await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -232,7 +242,7 @@ def summarise(stats: Stats, elapsed: float, args: argparse.Namespace) -> dict[st
     pages = [v for k, vals in stats.latencies.items() if k.startswith("page ") for v in vals]
     return {
         "backend": args.backend, "workers": args.workers, "inspectors": args.inspectors,
-        "supervisors": args.supervisors, "batch": args.batch, "elapsed_s": round(elapsed, 1),
+        "supervisors": args.supervisors, "batch": args.batch, "think_s": args.think, "elapsed_s": round(elapsed, 1),
         "records": stats.records, "records_per_s": round(stats.records / elapsed, 1) if elapsed else 0.0,
         "photos_uploaded": stats.photos,
         "requests": sum(len(v) for v in stats.latencies.values()),
@@ -264,6 +274,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=50, help="records per sync batch")
     parser.add_argument("--photos", type=int, default=2, help="photos per batch")
     parser.add_argument("--photo-pool", type=int, default=60, help="distinct photos to draw from")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause between a user's actions in seconds (0 = as fast as possible)")
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
 
