@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install install-test test-deps test-sqlite test-postgresql bench clean
+.PHONY: run test install install-test test-deps test-sqlite test-postgresql bench clean fonts
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## run: set up, migrate, load the demo site (once) and serve on http://127.0.0.1:8000
-run: install
+run: install fonts
 	$(VENV)/bin/fieldcheck migrate
 	$(VENV)/bin/fieldcheck demo
 	$(VENV)/bin/fieldcheck serve
@@ -42,13 +42,24 @@ test-postgresql: install-test test-deps
 	FIELDCHECK_TEST_DB=postgresql $(PY) -m pytest
 
 # What the tests need from the machine: PostgreSQL up, node for the phone's evaluator,
-# Debian's Chromium for the browser tests (Playwright is pointed at /usr/bin/chromium).
+# a CJK font and poppler for the monthly PDF, Debian's Chromium for the browser tests
+# (Playwright is pointed at /usr/bin/chromium).
 test-deps:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start
 	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
+	@# The monthly PDF needs a CJK font; its test reads the PDF back with poppler's tools.
+	@if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v pdftoppm >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq fonts-noto-cjk poppler-utils; fi
 	@if ls tests/browser/test_*.py >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
 		apt-get update -qq && apt-get install -y -qq chromium; fi
+
+# The monthly PDF report draws Chinese with Noto Sans CJK: installed when missing (as root with
+# apt-get), otherwise the report says what to install and everything else works.
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && apt-get install -y -qq fonts-noto-cjk; } || \
+		echo "note: install fonts-noto-cjk for the monthly PDF report"
 
 ## bench: the performance benchmarks (figures go to docs/benchmarks.md)
 bench: install-test

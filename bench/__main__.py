@@ -1,0 +1,34 @@
+"""Run every benchmark in turn and print its figures: `python -m bench` (or `make bench`).
+
+Each benchmark is also a module of its own (`python -m bench.<name> --help`). The latest
+figures, with the machine they were measured on, are kept in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHMARKS = [
+    ("sync ingest, SQLite", ["bench.sync"]),
+    ("photo ingest", ["bench.photos"]),
+    ("GeoJSON of 10,000 defects", ["bench.geojson"]),
+    ("map page with 10,000 defects", ["bench.map_page"]),
+    ("monthly scoring", ["bench.scoring"]),
+    ("load, SQLite, 1 worker", ["bench.load", "--backend", "sqlite", "--workers", "1", "--think", "2"]),
+    ("load, PostgreSQL, 2 workers", ["bench.load", "--backend", "postgresql", "--workers", "2", "--think", "2"]),
+    ("ingest flat out, PostgreSQL, 2 workers", ["bench.sync", "--backend", "postgresql", "--workers", "2", "--clients", "4"]),
+]
+
+
+def main() -> int:
+    failed = 0
+    for title, module in BENCHMARKS:
+        print(f"== {title}: python -m {' '.join(module)}", flush=True)
+        done = subprocess.run([sys.executable, "-m", *module], check=False)
+        failed += done.returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
