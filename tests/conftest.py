@@ -171,3 +171,9 @@ async def sign_in(client: AsyncTestClient, username: str, password: str) -> None
         "/login", data={"username": username, "password": password, "_csrf_token": token}, follow_redirects=False
     )
     assert response.status_code == 303, response.text
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's session-long event loop must not come before
+    tests that start their own loops with asyncio.run (database set-up)."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
