@@ -1,0 +1,132 @@
+"""Defects raised by received inspections: one active defect per asset and failing clause.
+
+- A failing clause with no active defect opens one (the database's partial unique index
+  guarantees there is never a second); its severity is the clause's in the standards the
+  inspection was judged with, and it must be responded to within the severity's time.
+- A later failing inspection adds evidence to the same defect and becomes its last
+  inspection; if the defect had been seen passing before that, the pass is cleared.
+- A later passing (or exempt) inspection of the clause marks the defect as passed, for
+  the supervisor to close; the status is left alone.
+
+Inspections may arrive out of order (a phone offline for days): "later" is by the time
+the inspection was made (`observed_at`), never by arrival. A late, older failure still
+counts as evidence but does not undo a newer pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from server.defects.models import ACTIVE_STATUSES, Defect
+from server.inspections.models import Inspection
+from standards import Standard
+from sync.context import ActiveDefect, AssetInfo, AuditEntry, Plan
+
+H = dt.timedelta(hours=1)
+# Time to respond to a new defect, by severity. TODO(lead): make this configuration
+# (a settings dataclass in server/config.py); server/demo/orders.py has the same table.
+RESPONSE_TIMES: dict[str, dt.timedelta] = {"urgent": 24 * H, "high": 72 * H, "normal": 7 * 24 * H, "low": 30 * 24 * H}
+PASSING = ("pass", "exempt")
+
+
+async def load_active_defects(
+    db: AsyncSession, asset_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], ActiveDefect]:
+    """The active defects of these assets, keyed by (asset id, clause id)."""
+    if not asset_ids:
+        return {}
+    last, passed = aliased(Inspection), aliased(Inspection)
+    rows = await db.execute(
+        select(
+            Defect.id, Defect.asset_id, Defect.clause_id, Defect.last_inspection_id, last.observed_at,
+            Defect.passed_inspection_id, passed.observed_at,
+        )
+        .join(last, last.id == Defect.last_inspection_id)
+        .outerjoin(passed, passed.id == Defect.passed_inspection_id)
+        .where(Defect.asset_id.in_(asset_ids), Defect.status.in_(ACTIVE_STATUSES))
+    )
+    return {(row[1], row[2]): ActiveDefect(*row) for row in rows}
+
+
+def track_defects(
+    active: dict[tuple[uuid.UUID, str], ActiveDefect],
+    plan: Plan,
+    asset: AssetInfo,
+    inspection_id: uuid.UUID,
+    observed_at: dt.datetime,
+    standard: Standard,
+    clauses: dict[str, str],
+) -> tuple[list[str], list[str]]:
+    """Add to `plan` what the judged `clauses` of one inspection do to the asset's defects.
+
+    Returns the ids of the defects opened and of those updated (evidence or a pass).
+    """
+    opened: list[str] = []
+    updated: list[str] = []
+    for clause_id, result in clauses.items():
+        current = active.get((asset.id, clause_id))
+        if result == "fail":
+            if current is None:
+                opened.append(_open(plan, asset, inspection_id, observed_at, standard, clause_id))
+            else:
+                _add_evidence(plan, current, inspection_id, observed_at)
+                updated.append(str(current.id))
+        elif result in PASSING and current is not None and _passes(current, observed_at):
+            state = replace(current, passed_inspection_id=inspection_id, passed_observed_at=observed_at)
+            _update(plan, state)
+            plan.audit.append(AuditEntry("defect.passed", "defect", str(current.id),
+                                         {"inspection_id": str(inspection_id), "clause_id": clause_id}))
+            updated.append(str(current.id))
+    return opened, updated
+
+
+def _passes(defect: ActiveDefect, observed_at: dt.datetime) -> bool:
+    """A pass counts when it is newer than the last failure and none was recorded yet."""
+    return defect.passed_inspection_id is None and observed_at > defect.last_observed_at
+
+
+def _open(plan: Plan, asset: AssetInfo, inspection_id: uuid.UUID, observed_at: dt.datetime,
+          standard: Standard, clause_id: str) -> str:
+    severity = standard.clause(clause_id).severity
+    defect_id = uuid.uuid4()
+    plan.insert("defects", {
+        "id": defect_id, "asset_id": asset.id, "zone_id": asset.zone_id, "category": asset.category,
+        "clause_id": clause_id, "severity": severity, "status": "open", "lat": asset.lat, "lon": asset.lon,
+        # The fault was seen when the inspection was made, however late the phone synced.
+        "opened_at": observed_at, "respond_by": observed_at + RESPONSE_TIMES[severity],
+        "opened_by_inspection_id": inspection_id, "last_inspection_id": inspection_id,
+        "passed_inspection_id": None, "closed_at": None, "dismissed_reason": None,
+    })
+    plan.insert("defect_evidence", {"defect_id": defect_id, "inspection_id": inspection_id})
+    plan.defects.append(ActiveDefect(defect_id, asset.id, clause_id, inspection_id, observed_at, None, None))
+    plan.audit.append(AuditEntry("defect.opened", "defect", str(defect_id), {
+        "asset_id": str(asset.id), "clause_id": clause_id, "severity": severity,
+        "inspection_id": str(inspection_id), "standards_version": standard.version,
+    }))
+    return str(defect_id)
+
+
+def _add_evidence(plan: Plan, defect: ActiveDefect, inspection_id: uuid.UUID, observed_at: dt.datetime) -> None:
+    plan.insert("defect_evidence", {"defect_id": defect.id, "inspection_id": inspection_id})
+    state = defect
+    if observed_at >= defect.last_observed_at:
+        state = replace(state, last_inspection_id=inspection_id, last_observed_at=observed_at)
+    if defect.passed_observed_at is not None and observed_at > defect.passed_observed_at:
+        state = replace(state, passed_inspection_id=None, passed_observed_at=None)  # the fault is back
+    if state != defect:
+        _update(plan, state)
+    plan.audit.append(AuditEntry("defect.evidence_added", "defect", str(defect.id),
+                                 {"inspection_id": str(inspection_id), "clause_id": defect.clause_id}))
+
+
+def _update(plan: Plan, state: ActiveDefect) -> None:
+    plan.defect_updates.append(
+        {"b_id": state.id, "b_last": state.last_inspection_id, "b_passed": state.passed_inspection_id}
+    )
+    plan.defects.append(state)

@@ -1,0 +1,157 @@
+"""The sync protocol's envelope (docs/sync.md §2): parsing a batch, record ids, content hashes.
+
+The body is parsed here from raw JSON rather than by the framework, so that every fault
+comes back with a stable code, the field at fault and a message in the user's language.
+A fault in the envelope (not JSON, not a batch, too many records, an unknown kind, an id
+that is not a UUID) refuses the whole request; a fault inside one record's `body` refuses
+only that record (see `RecordRefused`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from server.errors import AppError
+
+KINDS = ("inspection", "asset", "completion")  # work orders: completion kind (server/workorders/sync_completion.py)
+MAX_RECORDS = 200
+MAX_BATCH_BYTES = 5 * 1024 * 1024
+MAX_RECORD_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """One record of a batch: its kind, the phone's UUID and its body (any JSON value)."""
+
+    kind: str
+    id: uuid.UUID
+    body: Any
+    content_hash: str
+
+
+def canonical_json(value: Any) -> bytes:
+    """Keys sorted, no insignificant whitespace, UTF-8: the form content hashes are taken of."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def content_hash(body: Any) -> str:
+    """SHA-256 hex of the record body's canonical JSON."""
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: valid syntax, but no number a record can hold
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON (no NaN, Infinity or numbers beyond a double), or 400 `malformed_json`."""
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise AppError(400, "malformed_json", "sync.malformed_json", field="", line=exc.lineno, column=exc.colno) from exc
+    except (ValueError, RecursionError) as exc:  # NaN/Infinity, bad UTF-8, absurd nesting
+        raise AppError(400, "malformed_json", "sync.malformed_json_plain", field="") from exc
+
+
+def parse_kind(kind: Any, where: str) -> str:
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise AppError(422, "unknown_kind", "sync.unknown_kind", field=where, kinds=", ".join(KINDS))
+    return kind
+
+
+def parse_record_id(value: Any, where: str) -> uuid.UUID:
+    """A record id: a UUID in its canonical text form (any case), nothing looser."""
+    if isinstance(value, str) and len(value) == 36:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise AppError(422, "bad_record_id", "sync.bad_record_id", field=where)
+
+
+def parse_batch(raw: bytes) -> list[SyncRecord]:
+    """The records of `POST /api/sync`, in order; AppError for a malformed batch."""
+    doc = parse_json(raw)
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        raise AppError(422, "bad_batch", "sync.bad_batch", field="records")
+    for key in doc:
+        if key != "records":
+            raise AppError(422, "bad_batch", "sync.unknown_batch_key", field=str(key))
+    items = doc["records"]
+    if len(items) > MAX_RECORDS:
+        raise AppError(422, "too_many_records", "sync.too_many_records", field="records", max=MAX_RECORDS)
+    records = []
+    for i, item in enumerate(items):
+        where = f"records[{i}]"
+        if not isinstance(item, dict) or "body" not in item or set(item) - {"kind", "id", "body"}:
+            raise AppError(422, "bad_record", "sync.bad_record", field=where)
+        kind = parse_kind(item.get("kind"), f"{where}.kind")
+        record_id = parse_record_id(item.get("id"), f"{where}.id")
+        records.append(SyncRecord(kind, record_id, item["body"], content_hash(item["body"])))
+    return records
+
+
+def parse_single(kind: str, record_id: str, raw: bytes) -> SyncRecord:
+    """The record of `PUT /api/sync/{kind}/{id}`; AppError for a bad kind, id or JSON."""
+    kind = parse_kind(kind, "kind")
+    rid = parse_record_id(record_id, "id")
+    body = parse_json(raw)
+    return SyncRecord(kind, rid, body, content_hash(body))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One fault in a record's body: the field (``body.…``), a stable code, and the message.
+
+    The message is an i18n key with parameters, or ready-made text per language (the
+    standards engine's errors come with English and Chinese already).
+    """
+
+    field: str
+    code: str
+    key: str = ""
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    texts: dict[str, str] | None = None
+
+
+class RecordRefused(Exception):
+    """One record refused, the rest of the batch unaffected.
+
+    `status` is 422 (`problems` names the fields), 428 (`missing` photo hashes) or 409.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        key: str,
+        *,
+        problems: list[Problem] | None = None,
+        missing: list[str] | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.key = key
+        self.problems = problems or []
+        self.missing = missing or []
+        self.params = params
+
+
+def invalid(problems: list[Problem]) -> RecordRefused:
+    """The 422 refusal of a body with these faults."""
+    return RecordRefused(422, "invalid_record", "sync.invalid_record", problems=problems, n=len(problems))

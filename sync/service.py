@@ -1,0 +1,228 @@
+"""Receiving a batch of records: receipts first, then each record planned and stored once.
+
+For every record, in order:
+1. a receipt under its id? Same kind, content hash and user: a duplicate, answered with
+   the stored result. Otherwise: 409 `record_conflict`, nothing changed (the attempt is
+   written to the audit trail for review).
+2. otherwise the kind's service checks and plans it (`plan_inspection`, `plan_asset`);
+   a refusal (422, 428) stores nothing and leaves no receipt, so it may be sent again.
+3. a plan is stored with a receipt holding its result.
+
+Speed: what a batch refers to is loaded in a handful of queries, and all plans are
+written together, one multi-row INSERT per table, inside one SAVEPOINT. Only if that
+fails on a constraint (another worker stored the same record or opened the same defect
+at the same moment — possible on PostgreSQL) is the batch done again record by record,
+each in its own SAVEPOINT, against freshly loaded state; a record that then collides is
+answered from the other worker's receipt. Everything commits with the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+import msgspec
+from litestar import Request
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.identity import CurrentUser
+from server.assets.models import Asset
+from server.assets.service import load_assets, plan_asset, zone_scope
+from server.audit.models import AuditEvent
+from server.audit.service import DEVICE_HEADER
+from server.db import utcnow
+from server.defects.models import Defect, DefectEvidence
+from server.defects.service import load_active_defects
+from server.i18n import translate
+from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
+from server.inspections.service import plan_inspection, referenced_asset_id, referenced_photos
+from server.photos.models import Photo
+from standards import StandardsSet
+from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
+from sync.context import AuditEntry, BatchState, Caller, Plan, Receipt
+from sync.models import SyncReceipt
+from sync.protocol import RecordRefused, SyncRecord
+from sync.schemas import AssetResult, FieldError, InspectionResult, RecordResult
+
+log = logging.getLogger("fieldcheck.sync")
+
+# Insert order follows the foreign keys.
+TABLES: dict[str, Table] = {
+    name: cast(Table, model.__table__)
+    for name, model in [
+        ("assets", Asset), ("inspections", Inspection), ("clause_results", ClauseResult),
+        ("inspection_photos", InspectionPhoto), ("defects", Defect), ("defect_evidence", DefectEvidence),
+        ("sync_receipts", SyncReceipt),
+    ]
+}
+AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
+DEFECT_UPDATE = (
+    update(TABLES["defects"])
+    .where(TABLES["defects"].c.id == bindparam("b_id"))
+    .values(last_inspection_id=bindparam("b_last"), passed_inspection_id=bindparam("b_passed"))
+)
+RESULT_TYPES: dict[str, type[Any]] = {
+    "inspection": InspectionResult, "asset": AssetResult,
+    "completion": CompletionResult,  # work orders: completion kind
+}
+OUTCOMES = {409: "conflict", 422: "invalid", 428: "photos_missing"}
+
+
+async def caller_for(db: AsyncSession, user: CurrentUser, request: Request[Any, Any, Any] | None) -> Caller:
+    """Who is syncing, from which device (X-Device-Id), and the zones they may reach."""
+    device = request.headers.get(DEVICE_HEADER) if request is not None else None
+    return Caller(user=user, device_id=(device or None) and device[:64], now=utcnow(),
+                  zone_ids=await zone_scope(db, user), request=request)
+
+
+async def receive_records(
+    db: AsyncSession, caller: Caller, standards: StandardsSet, records: list[SyncRecord], lang: str
+) -> list[RecordResult]:
+    """Process `records` in order inside the caller's transaction; one result per record."""
+    try:
+        async with db.begin_nested():
+            return await _receive(db, caller, standards, records, lang, one_by_one=False)
+    except IntegrityError:
+        log.info("sync batch of %d collided with stored rows; redoing it record by record", len(records))
+        return await _receive(db, caller, standards, records, lang, one_by_one=True)
+
+
+async def _receive(
+    db: AsyncSession, caller: Caller, standards: StandardsSet, records: list[SyncRecord], lang: str,
+    *, one_by_one: bool,
+) -> list[RecordResult]:
+    state = await load_state(db, caller, standards, records, careful=one_by_one)
+    results: list[RecordResult] = []
+    plans: list[Plan] = []
+    for record in records:
+        result, plan = await _process(db, state, record, lang)
+        if plan is not None and one_by_one:
+            try:
+                async with db.begin_nested():
+                    await _write(db, caller, [plan])
+            except IntegrityError:
+                # Someone else stored this record (or a defect it opens) meanwhile: look again.
+                state = await load_state(db, caller, standards, records, careful=True)
+                result, plan = await _process(db, state, record, lang)
+                if plan is not None:
+                    async with db.begin_nested():
+                        await _write(db, caller, [plan])
+        elif plan is not None:
+            plans.append(plan)
+        results.append(result)
+    if plans:
+        await _write(db, caller, plans)
+    return results
+
+
+async def load_state(
+    db: AsyncSession, caller: Caller, standards: StandardsSet, records: list[SyncRecord], *, careful: bool = False
+) -> BatchState:
+    """What the records of a batch refer to, in one query per kind of thing.
+
+    `careful` also looks for ids stored without a receipt (rows not made by sync, such as
+    demo data): rare enough to be left to the record-by-record pass that a collision
+    with one of them triggers.
+    """
+    state = BatchState(caller=caller, standards=standards)
+    ids = list({r.id for r in records})
+    receipts = await db.execute(
+        select(SyncReceipt.id, SyncReceipt.kind, SyncReceipt.user_id, SyncReceipt.content_hash,
+               SyncReceipt.status, SyncReceipt.result).where(SyncReceipt.id.in_(ids))
+    )
+    for row in receipts:
+        state.receipts[row[0]] = Receipt(*row[1:])
+    unreceipted = [i for i in ids if i not in state.receipts]
+    if careful and unreceipted:
+        for model in (Inspection, Asset):
+            state.taken_ids.update((await db.execute(select(model.id).where(model.id.in_(unreceipted)))).scalars())
+    inspections = [r.body for r in records if r.kind == "inspection"]
+    asset_ids = list({a for a in map(referenced_asset_id, inspections) if a is not None})
+    state.assets = await load_assets(db, asset_ids)
+    state.defects = await load_active_defects(db, list(state.assets))
+    hashes = list({h for body in inspections for h in referenced_photos(body)})
+    if hashes:
+        state.photos = set((await db.execute(select(Photo.sha256).where(Photo.sha256.in_(hashes)))).scalars())
+    return state
+
+
+async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang: str) -> tuple[RecordResult, Plan | None]:
+    """The answer for one record and, when there is something to store, the plan to store."""
+    receipt = state.receipts.get(record.id)
+    if receipt is not None or record.id in state.taken_ids:
+        if (receipt is not None and receipt.kind == record.kind and receipt.content_hash == record.content_hash
+                and receipt.user_id == state.caller.user.id):
+            stored = msgspec.convert(receipt.result, RESULT_TYPES[receipt.kind])
+            return RecordResult(record.id, record.kind, 200, "duplicate", result=stored), None  # type: ignore[arg-type]
+        conflict = RecordRefused(409, "record_conflict", "sync.record_conflict")
+        audit = Plan(result={}, audit=[AuditEntry("sync.conflict", record.kind, str(record.id), {
+            "received_hash": record.content_hash, "stored_hash": receipt.content_hash if receipt else None,
+            "stored_kind": receipt.kind if receipt else None, "body": record.body,
+        })])
+        return refused(record, conflict, lang), audit
+    try:
+        if record.kind == "inspection":
+            plan = plan_inspection(state, record)
+        elif record.kind == "completion":  # work orders: completion kind (written at once, in a SAVEPOINT)
+            plan = await plan_completion(db, state, record, lang)
+        else:
+            plan = await plan_asset(db, state, record)
+    except RecordRefused as exc:
+        return refused(record, exc, lang), None
+    caller = state.caller
+    plan.insert("sync_receipts", {
+        "id": record.id, "kind": record.kind, "user_id": caller.user.id, "device_id": caller.device_id,
+        "content_hash": record.content_hash, "status": 201, "result": plan.result, "received_at": caller.now,
+    })
+    state.apply(plan)
+    state.receipts[record.id] = Receipt(record.kind, caller.user.id, record.content_hash, 201, plan.result)
+    created = msgspec.convert(plan.result, RESULT_TYPES[record.kind])
+    return RecordResult(record.id, record.kind, 201, "created", result=created), plan  # type: ignore[arg-type]
+
+
+def refused(record: SyncRecord, exc: RecordRefused, lang: str) -> RecordResult:
+    """A refusal as the phone sees it, in the user's language."""
+    errors = []
+    for p in exc.problems:
+        if p.texts is not None:
+            message = p.texts.get(lang) or p.texts["en"]
+        else:
+            separator = ":" if lang == "zh" else ": "
+            message = f"{p.field}{separator}{translate(lang, p.key, **p.params)}"
+        errors.append(FieldError(p.field, p.code, message))
+    return RecordResult(
+        record.id, record.kind, exc.status, OUTCOMES[exc.status],  # type: ignore[arg-type]
+        code=exc.code, message=translate(lang, exc.key, **exc.params),
+        field=errors[0].field if errors else None, errors=errors, missing=exc.missing,
+    )
+
+
+async def _write(db: AsyncSession, caller: Caller, plans: list[Plan]) -> None:
+    """Store plans: one INSERT per table (many rows), the defect updates, the audit events."""
+    connection = await db.connection()
+    for name, table in TABLES.items():
+        rows = [row for plan in plans for row in plan.inserts.get(name, ())]
+        if rows:
+            await connection.execute(insert(table), rows)
+    updates = [u for plan in plans for u in plan.defect_updates]
+    if updates:
+        await connection.execute(DEFECT_UPDATE, updates)
+    events = [_audit_row(caller, entry) for plan in plans for entry in plan.audit]
+    if events:
+        await connection.execute(insert(AUDIT_EVENTS), events)
+
+
+def _audit_row(caller: Caller, entry: AuditEntry) -> dict[str, Any]:
+    """One audit event as `record_event` would write it, for a multi-row INSERT.
+
+    (`record_event` adds ORM objects, which SQLite can only insert one statement each;
+    a bulk variant belongs in server/audit/service.py.)
+    """
+    details = dict(entry.details)
+    if caller.request is not None and caller.request.client is not None:
+        details.setdefault("ip", caller.request.client.host)
+    return {"at": caller.now, "user_id": caller.user.id, "device_id": caller.device_id, "action": entry.action,
+            "entity_type": entry.entity_type, "entity_id": entry.entity_id, "details": details}
+
