@@ -1,0 +1,29 @@
+// app.js: loaded on every page. Registers the service worker; on inspector pages (those with
+// the sync bar) starts the status bar and the sync triggers. The sync modules are imported
+// only there, so other pages stay light.
+
+import { PAGES_CACHE } from './cache-names.js';
+
+if ('serviceWorker' in navigator) {
+  // A module worker, so it can import the same sync code as the page (Chromium).
+  navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' })
+    .catch((err) => console.warn('fieldcheck: service worker not registered', err));
+}
+
+const bar = document.getElementById('fc-syncbar');
+if (bar) {
+  Promise.all([import('./status.js'), import('./sync.js')]).then(([status, sync]) => {
+    status.mountStatusBar(bar);
+    sync.startAutoSync();
+  });
+}
+
+// Signing out forgets the cached pages (they show this user's data). The outbox and the
+// downloaded data stay: nothing captured is thrown away by a sign-out.
+for (const form of document.querySelectorAll('form.signout')) {
+  form.addEventListener('submit', (event) => {
+    if (!self.caches || form.dataset.cleared) return;
+    event.preventDefault();
+    caches.delete(PAGES_CACHE).finally(() => { form.dataset.cleared = '1'; form.requestSubmit(); });
+  });
+}

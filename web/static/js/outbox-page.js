@@ -1,0 +1,120 @@
+// outbox-page.js: /inspect/outbox. Lists the entries stored on this phone — refused ones
+// under "needs attention" with the server's reason, the rest under "waiting" — with retry,
+// export (JSON with the photos), delete (after a confirm dialog) and, for a refused record
+// that can be corrected (422), a link back to its form with the entry id.
+
+import { exportEntry, list, remove, retry } from './outbox.js';
+import { get } from './store.js';
+import { formatTime, t } from './i18n.js';
+
+const attentionList = document.getElementById('ob-attention');
+const waitingList = document.getElementById('ob-waiting');
+const template = document.getElementById('ob-entry');
+const dialog = document.getElementById('ob-confirm');
+const FIXABLE = new Set([400, 422]); // a corrected body can pass; 409/403/404 cannot
+
+async function render() {
+  const entries = await list();
+  const rows = await Promise.all(entries.map(async (e) => [e, await describe(e, entries)]));
+  fill(attentionList, rows.filter(([e]) => e.state === 'needs_attention'));
+  fill(waitingList, rows.filter(([e]) => e.state !== 'needs_attention'));
+}
+
+function fill(ul, rows) {
+  ul.replaceChildren(...rows.map(([e, info]) => item(e, info)));
+  if (!rows.length) {
+    const li = document.createElement('li');
+    li.className = 'muted ob-empty';
+    li.textContent = ul.dataset.empty;
+    ul.append(li);
+  }
+}
+
+/** What the entry is about: its asset's code and name, and its category for the form link. */
+async function describe(e, entries) {
+  if (e.kind === 'asset') return { title: `${t('kind_asset')} · ${e.body.name || ''}`, category: e.body.category };
+  if (e.kind !== 'inspection') return { title: t(`kind_${e.kind}`) };
+  const assetId = e.body && e.body.asset_id;
+  const asset = assetId ? (await get('assets', assetId)) || (await assetSummary(assetId)) : undefined;
+  const created = entries.find((x) => x.kind === 'asset' && x.id === assetId); // made offline, not yet sent
+  const name = asset ? `${asset.code} ${asset.name}` : created ? created.body.name : assetId;
+  return {
+    title: `${t('kind_inspection')} · ${t('asset_label', { name: name || '?' })}`,
+    category: asset ? asset.category : created && created.body.category,
+  };
+}
+
+/** Not downloaded for offline: ask the server (when online) for the asset's code and category. */
+const summaries = new Map(); // asset id → promise, so re-renders do not ask again
+function assetSummary(id) {
+  if (!summaries.has(id)) {
+    summaries.set(id, fetch(`/inspect/assets/${encodeURIComponent(id)}/summary`, { headers: { Accept: 'application/json' } })
+      .then((r) => (r.ok ? r.json() : undefined), () => undefined));
+  }
+  return summaries.get(id);
+}
+
+function item(e, info) {
+  const li = template.content.firstElementChild.cloneNode(true);
+  li.dataset.id = e.id;
+  li.dataset.state = e.state;
+  li.querySelector('[data-title]').textContent = info.title;
+  li.querySelector('[data-state]').textContent = t(`state_${e.state}`);
+  const meta = [t('saved_at', { time: formatTime(e.created_at) }), t('photos', { n: e.photos.length })];
+  if (e.attempts) meta.push(t('attempts', { n: e.attempts }));
+  if (e.state === 'queued' && e.next_attempt_at > Date.now()) meta.push(t('next_attempt', { time: formatTime(e.next_attempt_at) }));
+  li.querySelector('[data-meta]').textContent = meta.join(' · ');
+
+  if (e.last_error) {
+    li.querySelector('[data-reason-box]').hidden = false;
+    li.querySelector('[data-reason]').textContent = reason(e.last_error);
+    const errors = li.querySelector('[data-errors]');
+    for (const fe of e.last_error.errors || []) {
+      const row = document.createElement('li');
+      row.textContent = fe.field ? `${fe.field}: ${fe.message}` : fe.message;
+      errors.append(row);
+    }
+  }
+  const fix = li.querySelector('[data-fix]');
+  if (e.state === 'needs_attention' && e.last_error && FIXABLE.has(e.last_error.status)) {
+    const href = e.kind === 'asset'
+      ? `/inspect/assets/new?entry=${encodeURIComponent(e.id)}`
+      : info.category && `/inspect/form/${encodeURIComponent(info.category)}?asset=${encodeURIComponent(e.body.asset_id)}&entry=${encodeURIComponent(e.id)}`;
+    if (href) { fix.href = href; fix.hidden = false; }
+  }
+  li.querySelector('[data-retry]').hidden = e.state === 'sending';
+  li.querySelector('[data-retry]').addEventListener('click', () => retry(e.id));
+  li.querySelector('[data-export]').addEventListener('click', () => download(e.id));
+  li.querySelector('[data-delete]').addEventListener('click', () => confirmDelete(e.id));
+  return li;
+}
+
+/** The refusal in words: the server's own message (already in the user's language) first. */
+function reason(err) {
+  if (err.code === 'photo_not_on_phone') return t('err_photo_not_on_phone');
+  if (err.photo && err.message) return t('err_photo', { message: err.message });
+  if (err.message) return err.code ? `${err.message} (${err.code})` : err.message;
+  if (err.code === 'network' || !err.status) return t('err_network');
+  if (err.status >= 500 || err.status === 429) return t('err_server', { status: err.status });
+  return t('err_refused', { status: err.status });
+}
+
+async function download(id) {
+  const url = URL.createObjectURL(await exportEntry(id));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `fieldcheck-${id}.json`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function confirmDelete(id) {
+  dialog.returnValue = '';
+  dialog.onclose = () => { if (dialog.returnValue === 'delete') remove(id); };
+  dialog.showModal();
+}
+
+window.addEventListener('fieldcheck:outbox-changed', render);
+render();

@@ -1,0 +1,112 @@
+// status.js: the sync status bar on every inspector page — what is waiting (records,
+// photos, bytes), what needs attention, a progress bar while syncing, online/offline, the
+// "Sync now" button, storage used / quota — plus the "Download for offline" panel.
+
+import { counts } from './outbox.js';
+import { syncNow } from './sync.js';
+import { getMeta, setMeta } from './store.js';
+import { refreshStandards } from './api.js';
+import { formatBytes, t } from './i18n.js';
+import { mountOfflineDownload } from './offline.js';
+
+/**
+ * Bring the bar (web/templates/inspect/_syncbar.html) to life. Idempotent per element.
+ * @param {HTMLElement} root the #fc-syncbar element
+ */
+export function mountStatusBar(root) {
+  if (root.dataset.mounted) return;
+  root.dataset.mounted = '1';
+  const $ = (sel) => root.querySelector(sel);
+  const net = $('[data-net]');
+  const waiting = $('[data-waiting]');
+  const attention = $('[data-attention]');
+  const progressRow = $('[data-progress]');
+  const bar = $('[data-progress-bar]');
+  const progressText = $('[data-progress-text]');
+  const auth = $('[data-auth]');
+  const button = $('[data-sync-now]');
+
+  const showNetwork = () => {
+    net.textContent = navigator.onLine ? t('online') : t('offline');
+    net.dataset.state = navigator.onLine ? 'online' : 'offline';
+  };
+
+  let pending = null; // coalesce bursts of change notices into one IndexedDB read
+  const refresh = () => {
+    if (pending) return;
+    pending = setTimeout(async () => {
+      pending = null;
+      const c = await counts();
+      waiting.textContent = c.records
+        ? `${t('waiting')}: ${t('records', { n: c.records })} · ${t('photos', { n: c.photos })} · ${formatBytes(c.bytes)}`
+        : t('all_synced');
+      waiting.dataset.records = c.records;
+      waiting.dataset.photos = c.photos;
+      waiting.dataset.bytes = c.bytes;
+      attention.hidden = !c.needsAttention;
+      attention.textContent = t('needs_attention', { n: c.needsAttention });
+      attention.dataset.count = c.needsAttention;
+      auth.hidden = !(await getMeta('auth_required'));
+    }, 50);
+  };
+
+  const showProgress = (detail) => {
+    progressRow.hidden = false;
+    if (!detail || !detail.total) {
+      bar.removeAttribute('value'); // indeterminate until the first figures arrive
+      progressText.textContent = t('syncing');
+      return;
+    }
+    bar.value = Math.min(1, detail.done / detail.total);
+    progressText.textContent = detail.phase === 'photos'
+      ? t('sending_photos', { done: formatBytes(detail.done), total: formatBytes(detail.total) })
+      : t('sending_records', { done: detail.done, total: detail.total });
+  };
+
+  window.addEventListener('online', showNetwork);
+  window.addEventListener('offline', showNetwork);
+  window.addEventListener('fieldcheck:outbox-changed', refresh);
+  window.addEventListener('fieldcheck:sync-progress', (e) => showProgress(e.detail));
+  window.addEventListener('fieldcheck:sync-state', (e) => {
+    const running = e.detail && e.detail.state === 'running';
+    root.dataset.syncing = running ? '1' : '';
+    if (running) showProgress(null);
+    else { progressRow.hidden = true; showStorage(root); }
+    refresh();
+  });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try { await syncNow({ force: true }); } finally { button.disabled = false; refresh(); }
+  });
+
+  showNetwork();
+  refresh();
+  recheckSession().then(refresh);
+  askForPersistence().then(() => showStorage(root));
+  const panel = root.querySelector('details');
+  if (panel) mountOfflineDownload(panel, () => showStorage(root));
+}
+
+/** After "sign in again", the old warning goes as soon as the session is seen to work. */
+async function recheckSession() {
+  if (navigator.onLine && (await getMeta('auth_required'))) await refreshStandards().catch(() => {});
+}
+
+/** Ask once for storage the browser will not evict under pressure (the outbox lives there). */
+async function askForPersistence() {
+  if (!navigator.storage || !navigator.storage.persist) return;
+  if (await navigator.storage.persisted()) return;
+  if (await getMeta('persist_requested')) return;
+  await setMeta('persist_requested', new Date().toISOString());
+  await navigator.storage.persist().catch(() => false);
+}
+
+/** "Storage on this phone: 3.1 MB of 1.2 GB (kept persistently)". */
+export async function showStorage(root) {
+  const el = root.querySelector('[data-storage]');
+  if (!el || !navigator.storage || !navigator.storage.estimate) return;
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+  const kept = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+  el.textContent = `${t('storage', { used: formatBytes(usage), quota: formatBytes(quota) })} ${t(kept ? 'persistent' : 'not_persistent')}`;
+  el.dataset.usage = usage;
+}
