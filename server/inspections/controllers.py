@@ -1,16 +1,46 @@
-"""The inspector's pages."""
+"""The inspector's pages: home, asset finder, asset page, new asset, the inspection form.
+
+These pages are cached by the service worker and must work with the network off, so
+nothing on them depends on the query string: the form page is the same for every asset
+of a category (the phone fills in the asset from `?asset=` out of IndexedDB), and the
+finder's list is only the starting point the phone re-sorts by distance.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
 
-from server.deps import DbSession
 from server.accounts.guards import role_in
+from server.accounts.identity import CurrentUser
+from server.assets.queries import (
+    asset_detail,
+    asset_id_for_qr,
+    asset_summary,
+    clause_labels,
+    find_assets,
+    last_inspections_of,
+    open_defects_of,
+)
+from server.assets.service import zone_scope
+from server.deps import DbSession
+from server.errors import AppError
 from server.inspections.queries import recent_inspections, zones_of_inspector
 from server.web import current_user, render
+
+
+def _user(request: Request[Any, Any, Any]) -> CurrentUser:
+    user = current_user(request)
+    assert user is not None  # the controller's guard let only signed-in users through
+    return user
+
+
+def _asset_not_found() -> AppError:
+    return AppError(404, "asset_not_found", "inspect.asset_not_found", field="asset_id")
 
 
 class InspectorController(Controller):
@@ -20,8 +50,7 @@ class InspectorController(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
-        user = current_user(request)
-        assert user is not None
+        user = _user(request)
         return render(
             request,
             "inspect/home.html",
@@ -29,3 +58,60 @@ class InspectorController(Controller):
             zones=await zones_of_inspector(db, user.id),
             inspections=await recent_inspections(db, inspector_id=user.id, limit=10),
         )
+
+    @get("/assets")
+    async def finder(self, request: Request[Any, Any, Any], db: DbSession, q: FromQuery[str] = "") -> Template:
+        zone_ids = await zone_scope(db, _user(request))
+        found = await find_assets(db, zone_ids, q[:80])
+        return render(request, "inspect/assets.html", title_key="inspect.finder_title", q=q, found=found)
+
+    @get("/assets/new")
+    async def new_asset(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "inspect/asset_new.html", title_key="inspect.new_asset_title")
+
+    @get("/assets/{asset_id:uuid}")
+    async def asset(self, request: Request[Any, Any, Any], db: DbSession, asset_id: FromPath[uuid.UUID]) -> Template:
+        asset = await asset_detail(db, asset_id, await zone_scope(db, _user(request)))
+        if asset is None:
+            raise _asset_not_found()
+        return render(
+            request,
+            "inspect/asset.html",
+            title_key="inspect.asset_title",
+            asset=asset,
+            inspections=await last_inspections_of(db, asset.id),
+            defects=await open_defects_of(db, asset.id),
+            clause_labels=clause_labels(request.app.state.standards.current()),
+        )
+
+    @get("/assets/{asset_id:uuid}/summary")
+    async def asset_summary(self, request: Request[Any, Any, Any], db: DbSession, asset_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+        """One asset in the shape of the offline bundle, for a phone that has not downloaded it."""
+        summary = await asset_summary(db, asset_id, await zone_scope(db, _user(request)))
+        if summary is None:
+            raise _asset_not_found()
+        return summary
+
+    @get("/qr/{token:str}")
+    async def qr(self, request: Request[Any, Any, Any], db: DbSession, token: FromPath[str]) -> Redirect:
+        """A scanned QR label (`/inspect/qr/<token>`) opens its asset's page."""
+        asset_id = await asset_id_for_qr(db, token, await zone_scope(db, _user(request)))
+        if asset_id is None:
+            raise _asset_not_found()
+        return Redirect(path=f"/inspect/assets/{asset_id}", status_code=303)
+
+    @get("/form/{category:str}")
+    async def form(self, request: Request[Any, Any, Any], category: FromPath[str]) -> Template:
+        """The inspection form of a category, built from its standard (the asset comes from `?asset=`)."""
+        standard = request.app.state.standards.current()
+        if category not in standard.categories:
+            raise AppError(404, "unknown_category", "inspect.category_not_found", field="category")
+        return render(
+            request,
+            "inspect/form.html",
+            title_key="inspect.form_title",
+            category=category,
+            cat=standard.document["categories"][category],
+            standard=standard,
+        )
+

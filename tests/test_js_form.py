@@ -1,0 +1,41 @@
+"""Pure helpers of the inspector pages (body building, live judging, distances, scans) under node.
+
+Runs tests/js/form_logic.test.mjs with node's test runner against the real standards
+export document, in two time zones so the observed_at offset is checked both ways.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import standards
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests" / "js" / "form_logic.test.mjs"
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH; the phone's helpers cannot be run")
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/St_Johns"])
+def test_form_helpers_under_node(tmp_path: Path, zone: str) -> None:
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(standards.load_standards().current().document, ensure_ascii=False), encoding="utf-8")
+    assert NODE is not None
+    proc = subprocess.run(
+        [NODE, "--test", "--test-reporter=tap", str(TESTS)],
+        cwd=ROOT,
+        env={**os.environ, "STANDARDS_EXPORT": str(export), "TZ": zone},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "# fail 0" in proc.stdout
+    assert "# pass 0" not in proc.stdout  # a run that ran nothing is not a pass
