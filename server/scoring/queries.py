@@ -1,0 +1,363 @@
+"""The SQL side of scoring: a month boiled down to plain rows, aggregated in the database.
+
+The heavy part is "the latest inspection of each asset in the month": a GROUP BY asset with
+max(observed_at), joined back to the inspection observed then and to its clause results,
+summed, so a month of 100,000 inspections comes back as one row per asset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, String, and_, case, false, func, or_, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import User
+from server.assets.models import Asset
+from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
+from server.defects.models import Defect
+from server.inspections.models import ClauseResult, Inspection
+from server.scoring.figures import AssetRow, MonthData, OrderRow, Ref
+from server.scoring.months import Month
+from server.sites.models import Site, Zone
+from server.workorders.models import WorkOrder, WorkOrderDefect
+from standards import StandardsSet
+from standards.model import NoStandardInForce
+
+
+def _id(value: Any) -> str:
+    """An id as canonical UUID text, however the driver handed it over (hex text on SQLite)."""
+    if isinstance(value, str):
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}" if len(value) == 32 else value
+    return str(value)
+
+
+def _raw(column: Any) -> Any:
+    """A UUID column read without building uuid.UUID objects (50,000 of them cost a noticeable
+    share of a big month); `_id` turns the value into the usual text."""
+    return type_coerce(column, String)
+
+
+async def find_site(db: AsyncSession, code: str | None = None) -> Site | None:
+    """The site named `code`, or (no code) the first site by code: most deployments have one."""
+    query = select(Site).order_by(Site.code).limit(1)
+    if code:
+        query = select(Site).where(Site.code == code)
+    return (await db.execute(query)).scalar_one_or_none()
+
+
+def _standard_labels(standards: StandardsSet, month: Month) -> list[tuple[str, dict[str, str]]]:
+    try:
+        standard = standards.for_date(month.last_day)
+    except NoStandardInForce:
+        standard = standards.versions[0]
+    return [(key, category.label) for key, category in standard.categories.items()]
+
+
+async def scope_refs(db: AsyncSession, site: Site, month: Month,
+                     standards: StandardsSet) -> tuple[list[Ref], list[Ref], list[Ref]]:
+    """The zones, contractors and categories of the site, as the month's tables list them.
+
+    A contractor is listed when it has a contract on the site's zones; its scope holds the
+    zones × categories of its contracts running at some point in the month.
+    """
+    zones = [
+        Ref("zone", z.code, z.name_zh, z.name_en, str(z.id))
+        for z in (await db.execute(select(Zone).where(Zone.site_id == site.id).order_by(Zone.code))).scalars()
+    ]
+    rows = await db.execute(
+        select(Contractor.id, Contractor.code, Contractor.name, Contract.starts_on, Contract.ends_on,
+               ContractZone.zone_id, ContractCategory.category)
+        .join(Contract, Contract.contractor_id == Contractor.id)
+        .join(ContractZone, ContractZone.contract_id == Contract.id)
+        .join(ContractCategory, ContractCategory.contract_id == Contract.id)
+        .join(Zone, Zone.id == ContractZone.zone_id)
+        .where(Zone.site_id == site.id)
+    )
+    names: dict[str, tuple[str, str]] = {}
+    places: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for cid, code, name, starts, ends, zone_id, category in rows:
+        names[str(cid)] = (code, name)
+        if starts <= month.last_day and (ends is None or ends >= month.first_day):
+            places[str(cid)].add((str(zone_id), category))
+    contractors = sorted(
+        (Ref("contractor", code, name, name, cid, frozenset(places[cid])) for cid, (code, name) in names.items()),
+        key=lambda r: r.code,
+    )
+    labels = _standard_labels(standards, month)
+    known = {key for key, _ in labels}
+    extra = (await db.execute(
+        select(Asset.category).join(Zone, Zone.id == Asset.zone_id).where(Zone.site_id == site.id).distinct()
+    )).scalars()
+    categories = [Ref("category", key, label["zh"], label["en"]) for key, label in labels]
+    categories += [Ref("category", key, key, key) for key in sorted(set(extra) - known)]
+    return zones, contractors, categories
+
+
+def _asset_filter(ref: Ref | None) -> list[ColumnElement[bool]]:
+    """Narrow the assets to one scope (trends read one scope at a time)."""
+    if ref is None or ref.kind == "site":
+        return []
+    if ref.kind == "zone":
+        return [Asset.zone_id == uuid.UUID(ref.id)]
+    if ref.kind == "category":
+        return [Asset.category == ref.code]
+    if not ref.places:
+        return [false()]
+    return [or_(*(and_(Asset.zone_id == uuid.UUID(z), Asset.category == c) for z, c in sorted(ref.places)))]
+
+
+def _order_filter(ref: Ref | None) -> list[ColumnElement[bool]]:
+    if ref is None or ref.kind == "site":
+        return []
+    if ref.kind == "zone":
+        return [Defect.zone_id == uuid.UUID(ref.id)]
+    if ref.kind == "category":
+        return [Defect.category == ref.code]
+    return [WorkOrder.contractor_id == uuid.UUID(ref.id)]
+
+
+async def asset_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.datetime,
+                     only: Ref | None = None) -> list[AssetRow]:
+    """One row per asset in the month's register, with its latest inspection of the month.
+
+    The register is the assets active now and created before the month's end (the asset
+    table keeps no history of its active flag; a closed month keeps its own copy).
+    """
+    where = [Zone.site_id == site.id, Asset.active.is_(True), Asset.created_at < end, *_asset_filter(only)]
+    conn = await db.connection()  # plain Core rows: no ORM bookkeeping for 10,000s of tuples
+    register = await conn.execute(
+        select(_raw(Asset.id), _raw(Asset.zone_id), Asset.category).join(Zone, Zone.id == Asset.zone_id).where(*where)
+    )
+    # Per asset: how many inspections in the month and when the last one was observed. The
+    # join runs from the assets, so SQLite answers it from the (asset_id, observed_at) index
+    # alone; then each asset's latest inspection is fetched by that pair, with its clauses.
+    month = (
+        select(Asset.id.label("asset_id"), func.count().label("n"), func.max(Inspection.observed_at).label("last"))
+        .select_from(Zone)
+        .join(Asset, Asset.zone_id == Zone.id)
+        .join(Inspection, Inspection.asset_id == Asset.id)
+        .where(Inspection.observed_at >= start, Inspection.observed_at < end, *where)
+        .group_by(Asset.id)
+        .subquery()
+    )
+
+    def count(result: str) -> Any:
+        return func.sum(case((ClauseResult.result == result, 1), else_=0))
+
+    latest = await conn.execute(
+        select(_raw(month.c.asset_id), month.c.n, _raw(Inspection.id), Inspection.verdict, Inspection.standards_version,
+               count("pass"), count("exempt"), count("fail"), Inspection.received_at)
+        .join(Inspection, and_(Inspection.asset_id == month.c.asset_id, Inspection.observed_at == month.c.last))
+        .outerjoin(ClauseResult, ClauseResult.inspection_id == Inspection.id)
+        .group_by(month.c.asset_id, month.c.n, Inspection.id, Inspection.verdict, Inspection.standards_version,
+                  Inspection.received_at)
+    )
+    found: dict[Any, tuple[Any, ...]] = {}
+    for row in latest.all():
+        # Two inspections observed at the same instant: the later received (then the larger id) is the latest.
+        seen = found.get(row[0])
+        if seen is None or (row[8], row[2]) > (seen[8], seen[2]):
+            found[row[0]] = tuple(row)
+    rows = []
+    for asset_id, zone_id, category in register.all():
+        hit = found.get(asset_id)
+        if hit is None:
+            rows.append(AssetRow(_id(asset_id), _id(zone_id), category))
+        else:
+            _, n, inspection_id, verdict, version, passes, exempts, fails, _received = hit
+            rows.append(AssetRow(_id(asset_id), _id(zone_id), category, int(n), _id(inspection_id), verdict,
+                                 int(passes or 0), int(exempts or 0), int(fails or 0), version))
+    rows.sort(key=lambda r: r.asset_id)
+    return rows
+
+
+async def order_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.datetime,
+                     only: Ref | None = None) -> list[OrderRow]:
+    """The work orders due in the month on the site, each with the places of its defects."""
+    conn = await db.connection()
+    rows = await conn.execute(
+        select(_raw(WorkOrder.id), _raw(WorkOrder.contractor_id), WorkOrder.status, WorkOrder.due_at,
+               WorkOrder.completed_at, _raw(Defect.zone_id), Defect.category)
+        .join(WorkOrderDefect, WorkOrderDefect.work_order_id == WorkOrder.id)
+        .join(Defect, Defect.id == WorkOrderDefect.defect_id)
+        .join(Zone, Zone.id == Defect.zone_id)
+        .where(Zone.site_id == site.id, WorkOrder.due_at >= start, WorkOrder.due_at < end, *_order_filter(only))
+        .distinct()
+    )
+    orders: dict[Any, tuple[Any, ...]] = {}
+    places: dict[Any, set[tuple[str, str]]] = defaultdict(set)
+    for order_id, contractor_id, status, due, completed, zone_id, category in rows.all():
+        orders[order_id] = (contractor_id, status, due, completed)
+        places[order_id].add((_id(zone_id), category))
+    return sorted(
+        (OrderRow(_id(oid), _id(c), s, due, done, tuple(sorted(places[oid]))) for oid, (c, s, due, done) in orders.items()),
+        key=lambda o: (o.due_at, o.order_id),
+    )
+
+
+async def load_month(db: AsyncSession, site: Site, month: Month, standards: StandardsSet, now: dt.datetime,
+                     only: Ref | None = None, refs: tuple[list[Ref], list[Ref], list[Ref]] | None = None) -> MonthData:
+    """Everything the month's figures need, read in one transaction."""
+    tz = ZoneInfo(site.timezone)
+    start, end = month.bounds(tz)
+    zones, contractors, categories = refs or await scope_refs(db, site, month, standards)
+    return MonthData(
+        month=str(month),
+        site=Ref("site", site.code, site.name_zh, site.name_en, str(site.id)),
+        zones=zones, contractors=contractors, categories=categories,
+        assets=await asset_rows(db, site, start, end, only),
+        orders=await order_rows(db, site, start, end, only),
+        now=now, month_over=now >= end,
+    )
+
+
+# -- evidence and the map: details of the rows behind a figure --------------------------------
+
+@dataclass(frozen=True)
+class AssetDetail:
+    id: str
+    code: str
+    name: str
+    zone_code: str
+    category: str
+
+
+@dataclass(frozen=True)
+class InspectionDetail:
+    id: str
+    observed_at: dt.datetime
+    inspector: str
+    verdict: str
+    standards_version: str
+    failed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    id: str
+    code: str
+    contractor_code: str
+    status: str
+    issued_at: dt.datetime
+    due_at: dt.datetime
+    completed_at: dt.datetime | None
+
+
+def _uuids(ids: list[str]) -> list[uuid.UUID]:
+    return [uuid.UUID(i) for i in ids]
+
+
+async def asset_details(db: AsyncSession, ids: list[str]) -> dict[str, AssetDetail]:
+    out: dict[str, AssetDetail] = {}
+    for chunk in _chunks(ids):
+        rows = await db.execute(
+            select(Asset.id, Asset.code, Asset.name, Zone.code, Asset.category)
+            .join(Zone, Zone.id == Asset.zone_id).where(Asset.id.in_(_uuids(chunk)))
+        )
+        for aid, code, name, zone_code, category in rows:
+            out[str(aid)] = AssetDetail(str(aid), code, name, zone_code, category)
+    return out
+
+
+async def inspection_details(db: AsyncSession, ids: list[str]) -> dict[str, InspectionDetail]:
+    out: dict[str, InspectionDetail] = {}
+    for chunk in _chunks(ids):
+        keys = _uuids(chunk)
+        failed: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for iid, clause in await db.execute(
+            select(ClauseResult.inspection_id, ClauseResult.clause_id)
+            .where(ClauseResult.inspection_id.in_(keys), ClauseResult.result == "fail")
+            .order_by(ClauseResult.clause_id)
+        ):
+            failed[iid].append(clause)
+        rows = await db.execute(
+            select(Inspection.id, Inspection.observed_at, User.display_name, Inspection.verdict,
+                   Inspection.standards_version)
+            .join(User, User.id == Inspection.inspector_id).where(Inspection.id.in_(keys))
+        )
+        for iid, observed, who, verdict, version in rows:
+            out[str(iid)] = InspectionDetail(str(iid), observed, who, verdict, version, tuple(failed[iid]))
+    return out
+
+
+async def order_details(db: AsyncSession, ids: list[str]) -> dict[str, OrderDetail]:
+    out: dict[str, OrderDetail] = {}
+    for chunk in _chunks(ids):
+        rows = await db.execute(
+            select(WorkOrder.id, WorkOrder.code, Contractor.code, WorkOrder.status, WorkOrder.issued_at,
+                   WorkOrder.due_at, WorkOrder.completed_at)
+            .join(Contractor, Contractor.id == WorkOrder.contractor_id).where(WorkOrder.id.in_(_uuids(chunk)))
+        )
+        for oid, code, contractor, status, issued, due, completed in rows:
+            out[str(oid)] = OrderDetail(str(oid), code, contractor, status, issued, due, completed)
+    return out
+
+
+async def month_inspections(db: AsyncSession, asset_ids: list[str], start: dt.datetime,
+                            end: dt.datetime) -> dict[str, list[InspectionDetail]]:
+    """Every inspection of these assets in the month, newest first (the coverage evidence)."""
+    out: dict[str, list[InspectionDetail]] = defaultdict(list)
+    for chunk in _chunks(asset_ids):
+        rows = await db.execute(
+            select(Inspection.asset_id, Inspection.id, Inspection.observed_at, User.display_name,
+                   Inspection.verdict, Inspection.standards_version)
+            .join(User, User.id == Inspection.inspector_id)
+            .where(Inspection.asset_id.in_(_uuids(chunk)), Inspection.observed_at >= start,
+                   Inspection.observed_at < end)
+            .order_by(Inspection.observed_at.desc())
+        )
+        for aid, iid, observed, who, verdict, version in rows:
+            out[str(aid)].append(InspectionDetail(str(iid), observed, who, verdict, version, ()))
+    return out
+
+
+@dataclass(frozen=True)
+class MapZone:
+    code: str
+    name_zh: str
+    name_en: str
+    rings: list[list[tuple[float, float]]]   # (lon, lat) rings of the outline
+
+
+@dataclass(frozen=True)
+class MapDefect:
+    lon: float
+    lat: float
+    severity: str
+    status: str
+    zone_id: str
+    category: str
+
+
+async def map_zones(db: AsyncSession, site: Site) -> list[MapZone]:
+    """Zone outlines as (lon, lat) rings (Polygon or MultiPolygon GeoJSON)."""
+    zones = []
+    for zone in (await db.execute(select(Zone).where(Zone.site_id == site.id).order_by(Zone.code))).scalars():
+        geometry = zone.outline or {}
+        polygons = geometry.get("coordinates", [])
+        if geometry.get("type") == "Polygon":
+            polygons = [polygons]
+        rings = [[(float(x), float(y)) for x, y, *_ in ring] for polygon in polygons for ring in polygon]
+        zones.append(MapZone(zone.code, zone.name_zh, zone.name_en, rings))
+    return zones
+
+
+async def month_defects(db: AsyncSession, site: Site, start: dt.datetime, end: dt.datetime) -> list[MapDefect]:
+    """The defects found in the month (opened in it), wherever they stand now."""
+    rows = await db.execute(
+        select(Defect.lon, Defect.lat, Defect.severity, Defect.status, Defect.zone_id, Defect.category)
+        .join(Zone, Zone.id == Defect.zone_id)
+        .where(Zone.site_id == site.id, Defect.opened_at >= start, Defect.opened_at < end)
+        .order_by(Defect.opened_at)
+    )
+    return [MapDefect(lon, lat, sev, status, str(zone), cat) for lon, lat, sev, status, zone, cat in rows]
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]

@@ -1,0 +1,83 @@
+"""What GET /api/scores answers (dataclasses, so the OpenAPI schema shows every field)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.scoring.figures import Figures
+from server.scoring.service import MonthReport
+
+
+@dataclass
+class ScoreOut:
+    """One scope's month. Ratios are 0–1 (null when undefined); counts are what they are made of."""
+
+    scope: str
+    kind: str
+    code: str
+    name_zh: str
+    name_en: str
+    assets: int
+    inspected: int
+    compliant: int
+    non_compliant: int
+    undetermined: int
+    inspections: int
+    clause_pass: int
+    clause_exempt: int
+    clause_fail: int
+    orders_due: int
+    orders_on_time: int
+    orders_late: int
+    orders_late_open: int
+    orders_pending: int
+    orders_cancelled: int
+    coverage: float | None
+    compliance: float | None
+    clause_pass_rate: float | None
+    timeliness: float
+    score: float | None
+    payment_pct: float | None
+    notes: list[str]
+
+
+@dataclass
+class BandOut:
+    min_score: float
+    payment_pct: float
+
+
+@dataclass
+class RuleOut:
+    version: str
+    effective_from: str
+    weights: dict[str, float]
+    bands: list[BandOut]
+
+
+@dataclass
+class MonthScores:
+    """A month of one site: status is closed (frozen), final (over, not closed) or provisional."""
+
+    site: str
+    month: str
+    timezone: str
+    status: str
+    closed_at: str | None
+    standards_version: str | None
+    scoring_version: str
+    rule: RuleOut
+    scores: list[ScoreOut]
+
+
+def month_scores(report: MonthReport, figures: list[Figures]) -> MonthScores:
+    doc = report.to_json()
+    rule = doc["rule"]
+    return MonthScores(
+        site=doc["site"], month=doc["month"], timezone=doc["timezone"], status=doc["status"],
+        closed_at=doc["closed_at"], standards_version=doc["standards_version"],
+        scoring_version=doc["scoring_version"],
+        rule=RuleOut(rule["version"], rule["effective_from"], rule["weights"],
+                     [BandOut(**b) for b in rule["bands"]]),
+        scores=[ScoreOut(**f.to_json()) for f in figures],
+    )
