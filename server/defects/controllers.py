@@ -1,22 +1,40 @@
-"""The supervisor's pages."""
+"""The supervisor's pages: the overview, the defect map with its list, one defect.
+
+`SupervisorController` (the name `server/app.py` registers) is a Router bundling these
+pages with the supervisor's work-order pages (server/workorders/supervisor_pages.py), so
+they are added without touching the app factory.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar import Controller, Request, Router, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
 
-from server.deps import DbSession
 from server.accounts.guards import role_in
-from server.defects.models import SEVERITIES
-from server.defects.queries import active_defects_by_zone
+from server.defects import lifecycle
+from server.defects.filters import DefectFilter
+from server.defects.models import DEFECT_STATUSES, SEVERITIES
+from server.defects.queries import active_defects_by_zone, defect_detail, defect_list, filter_choices
+from server.deps import DbSession
+from server.errors import AppError
 from server.inspections.queries import recent_inspections
-from server.workorders.queries import work_order_counts
 from server.web import render
+from server.workorders.http import after_post, form_of, next_or, user_of
+from server.workorders.notifications import unread_counts
+from server.workorders.queries import work_order_counts
+from server.workorders.supervisor_pages import SupervisorOrderPages
+from server.workorders.map_config import map_config, map_page_headers
 
 
-class SupervisorController(Controller):
+def defect_not_found() -> AppError:
+    return AppError(404, "defect_not_found", "defect.not_found", field="defect_id")
+
+
+class SupervisorPages(Controller):
     path = "/supervise"
     guards = [role_in("supervisor")]
     include_in_schema = False
@@ -31,4 +49,47 @@ class SupervisorController(Controller):
             zones=await active_defects_by_zone(db),
             orders=await work_order_counts(db),
             inspections=await recent_inspections(db, limit=15),
+            unread=await unread_counts(db, user_of(request).id),
         )
+
+    @get("/map")
+    async def map(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
+        """The defect map and the list of the same selection; the filter is the query string."""
+        f = DefectFilter.parse(request.query_params)
+        rows, total = await defect_list(db, f, user_of(request))
+        page = render(
+            request, "supervise/map.html", title_key="map.title", f=f, rows=rows, total=total,
+            choices=await filter_choices(db), severities=SEVERITIES, statuses=DEFECT_STATUSES,
+            standard=request.app.state.standards.current(), map_config=map_config(),
+        )
+        page.headers.update(map_page_headers())
+        return page
+
+    @get("/defects/{defect_id:uuid}")
+    async def defect(self, request: Request[Any, Any, Any], db: DbSession, defect_id: FromPath[uuid.UUID]) -> Template:
+        """One defect: photos, the clause in Chinese and English, its orders and history (htmx: the panel)."""
+        detail = await defect_detail(db, defect_id, user_of(request))
+        if detail is None:
+            raise defect_not_found()
+        standard = request.app.state.standards.current()
+        try:
+            clause = standard.clause(detail.row.clause_id)
+        except KeyError:
+            clause = None
+        return render(request, "supervise/defect.html", title_key="defect.title", d=detail, clause=clause, error=None)
+
+    @post("/defects/{defect_id:uuid}/dismiss")
+    async def dismiss(self, request: Request[Any, Any, Any], db: DbSession, defect_id: FromPath[uuid.UUID]) -> Redirect:
+        form = await form_of(request)
+        await lifecycle.dismiss_defect(db, user_of(request), defect_id, form.get("reason"), request)
+        return after_post(request, db, next_or(form, f"/supervise/defects/{defect_id}"))
+
+    @post("/defects/{defect_id:uuid}/close")
+    async def close(self, request: Request[Any, Any, Any], db: DbSession, defect_id: FromPath[uuid.UUID]) -> Redirect:
+        form = await form_of(request)
+        await lifecycle.close_passed_defect(db, user_of(request), defect_id, request)
+        return after_post(request, db, next_or(form, f"/supervise/defects/{defect_id}"))
+
+
+# app.py registers this name: every supervisor page.
+SupervisorController = Router(path="/", route_handlers=[SupervisorPages, SupervisorOrderPages])

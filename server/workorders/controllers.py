@@ -1,28 +1,130 @@
-"""The contractor's pages: only the orders of the user's own company."""
+"""The contractor's pages: only the orders of the user's own company; any other id is 404.
+
+Mobile-first, and readable offline: the order pages are plain GET pages the service
+worker keeps (see web/static/js/orders.js), and completing an order goes through the
+phone's outbox as a sync record of kind `completion` (server/workorders/completion.py).
+
+`ContractorController` (the name `server/app.py` registers) is a Router bundling these
+pages with the JSON API of defects, work orders, map layers and notifications.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar import Controller, Request, Router, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
 
-from server.deps import DbSession
 from server.accounts.guards import role_in
+from server.audit.service import record_event
+from server.contractors.models import Contractor
 from server.db import utcnow
-from server.web import current_user, render
-from server.workorders.queries import orders_of_contractor
+from server.deps import DbSession
+from server.errors import AppError
+from server.web import render
+from server.workorders import service, webhooks
+from server.workorders.api import DefectApiController, MapApiController, NotificationApiController, WorkOrderApiController
+from server.workorders.http import after_post, form_of, user_of
+from server.workorders.notifications import mark_read, recent_notifications, unread_counts
+from server.workorders.queries import orders_of_contractor, webhook_log
+from server.workorders.supervisor_pages import order_page
+from server.workorders.settings import get_workorder_settings
+
+MAX_URL = 500
 
 
-class ContractorController(Controller):
+def _company(request: Request[Any, Any, Any]) -> uuid.UUID | None:
+    # Admins reach these pages too but belong to no company: they see no orders here.
+    return user_of(request).contractor_id
+
+
+class ContractorPages(Controller):
     path = "/contractor"
     guards = [role_in("contractor")]
     include_in_schema = False
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
-        user = current_user(request)
-        assert user is not None
-        # Admins reach this page too but belong to no company: they see no orders here.
-        orders = await orders_of_contractor(db, user.contractor_id, utcnow()) if user.contractor_id else []
-        return render(request, "contractor/home.html", title_key="contractor.home_title", orders=orders)
+        company = _company(request)
+        orders = await orders_of_contractor(db, company, utcnow()) if company else []
+        return render(request, "contractor/home.html", title_key="contractor.home_title", orders=orders,
+                      unread=await unread_counts(db, user_of(request).id))
+
+    @get("/orders/{order_id:uuid}")
+    async def order(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID]) -> Template:
+        page = await order_page(request, db, order_id, "contractor/order.html")
+        page.context["proof_distance_m"] = get_workorder_settings().proof_distance_m
+        return page
+
+    @post("/orders/{order_id:uuid}/{action:str}")
+    async def act(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID], action: FromPath[str]) -> Redirect | Template:
+        """accept or start (completing goes through the outbox, with its photos)."""
+        try:
+            async with db.begin_nested():
+                await service.transition(db, user_of(request), order_id, action, request=request)
+        except AppError as exc:
+            if exc.status_code == 404:
+                raise
+            page = await order_page(request, db, order_id, "contractor/order.html", exc)
+            page.context["proof_distance_m"] = get_workorder_settings().proof_distance_m
+            return page
+        return after_post(request, db, f"/contractor/orders/{order_id}")
+
+    @get("/notifications")
+    async def notifications(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
+        user = user_of(request)
+        return render(request, "contractor/notifications.html", title_key="notice.title",
+                      items=await recent_notifications(db, user.id), unread=await unread_counts(db, user.id),
+                      order_base="/contractor/orders/", read_url="/contractor/notifications/read")
+
+    @post("/notifications/read")
+    async def read_all(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
+        await mark_read(db, user_of(request).id)
+        return after_post(request, db, "/contractor/notifications")
+
+    @get("/webhook")
+    async def webhook(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
+        return await self._webhook_page(request, db, None)
+
+    async def _webhook_page(self, request: Request[Any, Any, Any], db: DbSession, error: AppError | None) -> Template:
+        from server.errors import _describe
+
+        company = _company(request)
+        contractor = await db.get(Contractor, company) if company else None
+        return render(request, "contractor/webhook.html", title_key="webhook.title", contractor=contractor,
+                      deliveries=await webhook_log(db, company, 50) if company else [],
+                      error=_describe(request, error) if error else None,
+                      status_code=error.status_code if error else 200)
+
+    @post("/webhook")
+    async def save_webhook(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect | Template:
+        """Set (or clear) the company's webhook URL; a secret is made the first time."""
+        form = await form_of(request)
+        company = _company(request)
+        if company is None:
+            raise AppError(404, "contractor_not_found", "webhook.no_company")
+        url = str(form.get("webhook_url") or "").strip()
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL):
+            return await self._webhook_page(request, db, AppError(422, "bad_webhook_url", "webhook.bad_url",
+                                                                   field="webhook_url"))
+        contractor = await db.get(Contractor, company, with_for_update=True)
+        assert contractor is not None
+        rotate = form.get("rotate_secret") == "1"
+        contractor.webhook_url = url or None
+        if url and (rotate or not contractor.webhook_secret):
+            contractor.webhook_secret = webhooks.new_secret()
+        await record_event(db, user_of(request).id, "contractor.webhook_changed", "contractor", str(company),
+                           request=request, details={"url": url or None, "secret_rotated": rotate})
+        return after_post(request, db, "/contractor/webhook")
+
+
+# app.py registers this name: the contractor's pages and the JSON API (each API route has its own guard).
+ContractorController = Router(
+    path="/",
+    route_handlers=[ContractorPages, DefectApiController, WorkOrderApiController, MapApiController,
+                    NotificationApiController],
+)

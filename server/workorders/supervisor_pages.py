@@ -1,0 +1,159 @@
+"""The supervisor's work-order pages: the list, issuing an order, reviewing one, notifications.
+
+Every form is a plain POST answered with 303; a refused one shows its page again with the
+message next to the form (and the refusal's status code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.guards import role_in
+from server.config import get_settings
+from server.contractors.coverage import contracts_covering
+from server.db import utcnow
+from server.defects.filters import WorkOrderFilter, parse_uuid_list
+from server.defects.lifecycle import most_severe, response_time
+from server.defects.models import SEVERITIES
+from server.defects.queries import defects_by_ids, filter_choices
+from server.deps import DbSession
+from server.errors import AppError, _describe
+from server.web import render
+from server.workorders import service
+from server.workorders.http import after_post, form_of, next_or, user_of, uuid_or_none
+from server.workorders.models import WORK_ORDER_STATUSES
+from server.workorders.notifications import mark_read, recent_notifications, unread_counts
+from server.workorders.queries import order_detail, order_list, webhook_log
+
+
+def local_input(value: dt.datetime) -> str:
+    """A time as a `datetime-local` input shows it, in the site's time zone."""
+    return value.astimezone(ZoneInfo(get_settings().site.timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+async def mark_order_read(request: Request[Any, Any, Any], order_id: uuid.UUID) -> None:
+    """Opening an order reads its notifications (its own short write, outside the page's read)."""
+    async with request.app.state.db.session(write=True) as db:
+        await mark_read(db, user_of(request).id, order_id)
+
+
+async def order_page(
+    request: Request[Any, Any, Any], db: AsyncSession, order_id: uuid.UUID, template: str,
+    error: AppError | None = None,
+) -> Template:
+    """One order's page for whoever may see it (the supervisor's review or the contractor's)."""
+    order = await service.order_for(db, user_of(request), order_id)
+    detail = await order_detail(db, order, utcnow())
+    if error is None:
+        await mark_order_read(request, order_id)
+    return render(
+        request, template, title_key="wo.order_title", o=detail, due_input=local_input(detail.due_at),
+        error=_describe(request, error) if error else None, status_code=error.status_code if error else 200,
+        standard=request.app.state.standards.current(),
+    )
+
+
+class SupervisorOrderPages(Controller):
+    path = "/supervise"
+    guards = [role_in("supervisor")]
+    include_in_schema = False
+
+    @get("/orders")
+    async def orders(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
+        f = WorkOrderFilter.parse(request.query_params)
+        rows, total = await order_list(db, f, user_of(request), utcnow())
+        return render(request, "supervise/orders.html", title_key="wo.list_title", f=f, rows=rows, total=total,
+                      choices=await filter_choices(db), statuses=WORK_ORDER_STATUSES)
+
+    @get("/orders/new")
+    async def new_order(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
+        """The order form for the defects chosen on the map (`?defect=<id>&defect=…`)."""
+        ids = parse_uuid_list(request.query_params.getall("defect", []), "defect")
+        return await self._new_form(request, db, ids, None, {})
+
+    async def _new_form(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ids: list[uuid.UUID], error: AppError | None,
+        values: dict[str, Any],
+    ) -> Template:
+        rows = await defects_by_ids(db, ids, user_of(request))
+        today = utcnow().astimezone(ZoneInfo(get_settings().site.timezone)).date()
+        options = await contracts_covering(db, {(r.zone_id, r.category) for r in rows}, today) if rows else []
+        worst = most_severe(r.severity for r in rows) if rows else None
+        default_due = utcnow() + response_time(worst) if worst else None
+        return render(
+            request, "supervise/order_new.html", title_key="wo.new_title", rows=rows, options=options, worst=worst,
+            default_due=local_input(default_due) if default_due else "", values=values,
+            not_open=[r for r in rows if r.status != "open"],
+            error=_describe(request, error) if error else None, status_code=error.status_code if error else 200,
+        )
+
+    @post("/orders")
+    async def issue(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect | Template:
+        form = await form_of(request)
+        ids = parse_uuid_list(form.getall("defect_id", []), "defect_id")
+        values = {k: str(form.get(k) or "") for k in ("contract_id", "due_at", "due_reason", "notes")}
+        try:
+            async with db.begin_nested():
+                order = await service.issue_order(
+                    db, user_of(request), ids, contract_id=uuid_or_none(form.get("contract_id"), "contract_id"),
+                    due_at=service.parse_due(form.get("due_at")), due_reason=form.get("due_reason"),
+                    notes=form.get("notes") or "", request=request,
+                )
+        except AppError as exc:
+            return await self._new_form(request, db, ids, exc, values)
+        return after_post(request, db, f"/supervise/orders/{order.id}")
+
+    @get("/orders/{order_id:uuid}")
+    async def order(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID]) -> Template:
+        return await order_page(request, db, order_id, "supervise/order.html")
+
+    @post("/orders/{order_id:uuid}/due")
+    async def change_due(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID]) -> Redirect | Template:
+        form = await form_of(request)
+        try:
+            async with db.begin_nested():
+                await service.change_due(db, user_of(request), order_id, service.parse_due(form.get("due_at")),
+                                         form.get("due_reason"), request)
+        except AppError as exc:
+            if exc.status_code == 404:
+                raise
+            return await order_page(request, db, order_id, "supervise/order.html", exc)
+        return after_post(request, db, f"/supervise/orders/{order_id}")
+
+    @post("/orders/{order_id:uuid}/{action:str}")
+    async def act(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID], action: FromPath[str]) -> Redirect | Template:
+        """verify, return (with a reason) or cancel (with a reason)."""
+        form = await form_of(request)
+        try:
+            async with db.begin_nested():
+                await service.transition(db, user_of(request), order_id, action, reason=form.get("reason"), request=request)
+        except AppError as exc:
+            if exc.status_code == 404:
+                raise
+            return await order_page(request, db, order_id, "supervise/order.html", exc)
+        return after_post(request, db, next_or(form, f"/supervise/orders/{order_id}"))
+
+    @get("/notifications")
+    async def notifications(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
+        user = user_of(request)
+        return render(request, "supervise/notifications.html", title_key="notice.title",
+                      items=await recent_notifications(db, user.id), unread=await unread_counts(db, user.id),
+                      order_base="/supervise/orders/", read_url="/supervise/notifications/read")
+
+    @post("/notifications/read")
+    async def read_all(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
+        await mark_read(db, user_of(request).id)
+        return after_post(request, db, "/supervise/notifications")
+
+    @get("/webhooks")
+    async def webhooks(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
+        return render(request, "supervise/webhooks.html", title_key="webhook.log_title",
+                      deliveries=await webhook_log(db, None), severities=SEVERITIES)
