@@ -134,6 +134,18 @@ def _create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score(args: argparse.Namespace) -> int:
+    from server.scoring.cli import run_score
+
+    return run_score(args)
+
+
+def _overdue(args: argparse.Namespace) -> int:
+    from server.workorders.jobs import cli_overdue
+
+    return cli_overdue(force=not args.if_free)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldcheck", description="Field inspection of public green space.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
     sub.add_parser("demo", help="load the demo site (once; running it again changes nothing)").set_defaults(func=_demo)
+    overdue = sub.add_parser("overdue", help="mark work orders past their due time (notifications, webhooks); cron-safe")
+    overdue.add_argument("--if-free", action="store_true", help="skip if the app's scheduled run holds the job's lock")
+    overdue.set_defaults(func=_overdue)
+    score = sub.add_parser("score", help="score a month: coverage, compliance, timeliness, score and payment band")
+    score.add_argument("--month", required=True, help="the month, YYYY-MM, in the site's time zone")
+    score.add_argument("--zone", help="only this zone (code)")
+    score.add_argument("--contractor", help="only this contractor (code)")
+    score.add_argument("--category", help="only this asset category (key)")
+    score.add_argument("--site", help="the site (code); default the first site")
+    score.add_argument("--json", action="store_true", help="print JSON, as GET /api/scores answers")
+    score.set_defaults(func=_score)
     backup = sub.add_parser("backup", help="write a consistent snapshot of the database and photos (app may run)")
     backup.add_argument("--to", help="archive path (default var/backups/fieldcheck-<time>.tar.gz)")
     backup.set_defaults(func=_backup)

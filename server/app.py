@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -23,6 +24,8 @@ import standards
 from server.accounts.admin import AdminController
 from server.accounts.controllers import AccountController
 from server.accounts.middleware import SessionUserMiddleware
+from server.assets.api import OfflineController
+from server.assets.pages import QrSheetController
 from server.config import REPO_ROOT, Settings, get_settings
 from server.db import Database
 from server.defects.controllers import SupervisorController
@@ -31,10 +34,17 @@ from server.errors import handle_http_exception, handle_internal_error
 from server.health import health
 from server.home import home
 from server.inspections.controllers import InspectorController
+from server.inspections.outbox import outbox_page
+from server.photos.controllers import PhotoController, PhotoUploadController
+from server.pwa import offline_page, service_worker, web_manifest
+from server.scoring.controllers import ScoresApiController, ScoresController
+from server.scoring.rules import load_rules
 from server.security import SecurityHeadersMiddleware
 from server.web import localtime
 from server.standards_pages.controllers import StandardsController
 from server.workorders.controllers import ContractorController
+from server.workorders.jobs import jobs_lifespan
+from sync.controllers import SyncController
 
 WEB = REPO_ROOT / "web"
 
@@ -58,6 +68,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         settings = replace(settings, db=replace(settings.db, url=database_url))
     # Broken standards stop start-up here, with the file and key named in the message.
     standards_set = standards.load_standards(settings.standards.directory or None)
+    # So does a broken scoring rule (standards/scoring/*.yaml): bad weights or bands, unknown keys.
+    scoring_rules = load_rules()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -75,13 +87,24 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             AdminController,
             InspectorController,
             SupervisorController,
+            QrSheetController,
             ContractorController,
             StandardsController,
+            ScoresController,
+            ScoresApiController,
+            SyncController,
+            OfflineController,
+            PhotoUploadController,
+            PhotoController,
+            service_worker,
+            web_manifest,
+            offline_page,
+            outbox_page,
             create_static_files_router(path="/static", directories=[WEB / "static"], include_in_schema=False),
         ],
         dependencies={"db": Provide(provide_db)},
-        lifespan=[lifespan],
-        state=State({"settings": settings, "standards": standards_set}),
+        lifespan=[lifespan, jobs_lifespan],
+        state=State({"settings": settings, "standards": standards_set, "scoring_rules": scoring_rules}),
         template_config=TemplateConfig(instance=_template_engine(WEB / "templates")),
         csrf_config=CSRFConfig(
             secret=settings.server.effective_secret(),
@@ -93,6 +116,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ),
         middleware=[DefineMiddleware(SecurityHeadersMiddleware), DefineMiddleware(SessionUserMiddleware)],
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
+        # Phones on weak signal: text goes gzipped (photos are JPEG and gain nothing).
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, gzip_compress_level=6, exclude=["/photos", "/api/photos"]
+        ),
         openapi_config=OpenAPIConfig(title="fieldcheck", version="0.1.0", path="/schema"),
         debug=settings.server.debug,
     )

@@ -8,13 +8,18 @@ from server.db import Base
 from server.defects.models import Defect, DefectEvidence
 from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
 from server.photos.models import Photo
+from server.scoring.models import ClosedMonth  # noqa: F401  (scoring: closed months)
 from server.sites.models import Site, Zone
 from server.workorders.models import WorkOrder, WorkOrderDefect
+from server.workorders.models import (  # noqa: F401  (work orders: proof of fix, notifications, webhooks, jobs)
+    CompletionPhoto, JobRun, Notification, WebhookAttempt, WebhookDelivery, WorkOrderCompletion, WorkOrderOverdue,
+)
+from sync.models import SyncReceipt
 
 metadata = Base.metadata
 
 __all__ = [
     "Asset", "AuditEvent", "Base", "ClauseResult", "Contract", "ContractCategory", "ContractZone",
     "Contractor", "Defect", "DefectEvidence", "Inspection", "InspectionPhoto", "Photo", "Role",
-    "Site", "User", "UserSession", "UserZone", "WorkOrder", "WorkOrderDefect", "Zone", "metadata",
+    "Site", "SyncReceipt", "User", "UserSession", "UserZone", "WorkOrder", "WorkOrderDefect", "Zone", "metadata",
 ]

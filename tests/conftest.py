@@ -128,10 +128,16 @@ def demo_database_url(database_factory: DatabaseFactory) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test reads settings afresh, with media under its own tmp folder."""
+    from server.workorders.settings import get_workorder_settings
+
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
+    # No background job rounds inside tests; the jobs have tests of their own.
+    monkeypatch.setenv("JOBS_INTERVAL_S", "0")
     get_settings.cache_clear()
+    get_workorder_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    get_workorder_settings.cache_clear()
 
 
 def make_client(database_url: str) -> AsyncTestClient:
