@@ -31,15 +31,18 @@ run: install fonts
 	$(VENV)/bin/fieldcheck serve
 
 ## test: every test on SQLite, then on PostgreSQL
+# Two pytest workers (pytest-xdist): each test has its own database, so they do not meet.
+PYTEST := $(PY) -m pytest -n 2
+
 test: install-test test-deps
-	FIELDCHECK_TEST_DB=sqlite $(PY) -m pytest
-	FIELDCHECK_TEST_DB=postgresql $(PY) -m pytest
+	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
+	FIELDCHECK_TEST_DB=postgresql $(PYTEST)
 
 test-sqlite: install-test
-	FIELDCHECK_TEST_DB=sqlite $(PY) -m pytest
+	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
 
 test-postgresql: install-test test-deps
-	FIELDCHECK_TEST_DB=postgresql $(PY) -m pytest
+	FIELDCHECK_TEST_DB=postgresql $(PYTEST)
 
 # What the tests need from the machine: PostgreSQL up, node for the phone's evaluator,
 # a CJK font and poppler for the monthly PDF, Debian's Chromium for the browser tests
