@@ -118,6 +118,7 @@ def count(server: LiveServer, model: Any, *where: Any) -> int:
 
 def download_for_offline(page: Any) -> str:
     page.click("#fc-syncbar summary")
+    page.wait_for_selector("#fc-syncbar details[data-ready]")  # the download code loads on first open
     page.click("[data-download]")
     page.wait_for_selector("#fc-syncbar details[data-state=done], #fc-syncbar details[data-state=failed]", timeout=90000)
     status = page.inner_text("[data-download-status]")

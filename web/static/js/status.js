@@ -7,7 +7,6 @@ import { syncNow } from './sync.js';
 import { getMeta, setMeta } from './store.js';
 import { refreshStandards } from './api.js';
 import { formatBytes, t } from './i18n.js';
-import { mountOfflineDownload } from './offline.js';
 
 /**
  * Bring the bar (web/templates/inspect/_syncbar.html) to life. Idempotent per element.
@@ -84,7 +83,20 @@ export function mountStatusBar(root) {
   recheckSession().then(refresh);
   askForPersistence().then(() => showStorage(root));
   const panel = root.querySelector('details');
-  if (panel) mountOfflineDownload(panel, () => showStorage(root));
+  // The download code is fetched when the panel is first opened, not with every page.
+  if (panel) {
+    panel.addEventListener('toggle', () => {
+      if (!panel.open || panel.dataset.mounted) return;
+      panel.dataset.mounted = '1';
+      const download = panel.querySelector('[data-download]');
+      download.disabled = true; // until its code has arrived
+      import('./offline.js').then((m) => {
+        m.mountOfflineDownload(panel, () => showStorage(root));
+        download.disabled = false;
+        panel.dataset.ready = '1';
+      });
+    });
+  }
 }
 
 /** After "sign in again", the old warning goes as soon as the session is seen to work. */
