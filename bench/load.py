@@ -112,9 +112,11 @@ def drop_database(url: str) -> None:
 def running_server(url: str, media: Path, workers: int):
     """`fieldcheck serve` on a free 127.0.0.1 port, stopped afterwards."""
     port = free_port()
+    log_path = media.parent / "server.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below, after the server stops
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        env=_env(url, media), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        env=_env(url, media), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -124,17 +126,22 @@ def running_server(url: str, media: Path, workers: int):
                 if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                     break
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+                raise RuntimeError(f"server exited: {log_path.read_text(errors='replace')[-2000:]}")
             time.sleep(0.3)
         else:
             raise RuntimeError("server did not become healthy in 60 s")
         yield base
+    except BaseException:
+        # Whatever went wrong, the server's own account of it is the first thing to read.
+        print(f"--- server log (last lines) ---\n{log_path.read_text(errors='replace')[-4000:]}", file=sys.stderr)
+        raise
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import Any, cast
 import msgspec
 from litestar import Request
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
@@ -84,9 +84,20 @@ async def receive_records(
     try:
         async with db.begin_nested():
             return await _receive(db, caller, standards, records, lang, one_by_one=False)
-    except IntegrityError:
+    except DBAPIError as exc:
+        if not _collided(exc):
+            raise
         log.info("sync batch of %d collided with stored rows; redoing it record by record", len(records))
         return await _receive(db, caller, standards, records, lang, one_by_one=True)
+
+
+def _collided(exc: DBAPIError) -> bool:
+    """Another writer got there first: a unique row already stored, or PostgreSQL broke a
+    deadlock or a serialization conflict by failing us. Redoing the work is safe."""
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in ("40P01", "40001") or "deadlock detected" in str(exc.orig)
 
 
 async def _receive(
@@ -98,18 +109,20 @@ async def _receive(
     plans: list[Plan] = []
     for record in records:
         result, plan = await _process(db, state, record, lang)
-        if plan is not None and one_by_one:
+        for attempt in range(3 if one_by_one else 0):
+            if plan is None:
+                break
             try:
                 async with db.begin_nested():
                     await _write(db, caller, [plan])
-            except IntegrityError:
+                break
+            except DBAPIError as exc:
+                if not _collided(exc) or attempt == 2:
+                    raise
                 # Someone else stored this record (or a defect it opens) meanwhile: look again.
                 state = await load_state(db, caller, standards, records, careful=True)
                 result, plan = await _process(db, state, record, lang)
-                if plan is not None:
-                    async with db.begin_nested():
-                        await _write(db, caller, [plan])
-        elif plan is not None:
+        if plan is not None and not one_by_one:
             plans.append(plan)
         results.append(result)
     if plans:
@@ -204,9 +217,12 @@ async def _write(db: AsyncSession, caller: Caller, plans: list[Plan]) -> None:
     connection = await db.connection()
     for name, table in TABLES.items():
         rows = [row for plan in plans for row in plan.inserts.get(name, ())]
+        if name == "defects":
+            # Concurrent batches take the unique-index locks in one order: no deadlock cycle.
+            rows.sort(key=lambda r: (str(r["asset_id"]), r["clause_id"]))
         if rows:
             await connection.execute(insert(table), rows)
-    updates = [u for plan in plans for u in plan.defect_updates]
+    updates = sorted((u for plan in plans for u in plan.defect_updates), key=lambda u: str(u["b_id"]))
     if updates:
         await connection.execute(DEFECT_UPDATE, updates)
     events = [_audit_row(caller, entry) for plan in plans for entry in plan.audit]

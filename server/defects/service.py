@@ -41,6 +41,16 @@ async def load_active_defects(
     """The active defects of these assets, keyed by (asset id, clause id)."""
     if not asset_ids:
         return {}
+    if db.bind.dialect.name == "postgresql":
+        # Lock them first, in id order: concurrent batches that touch the same defects then
+        # queue one behind the other instead of deadlocking. (SQLite writers already hold
+        # the one write lock.)
+        await db.execute(
+            select(Defect.id)
+            .where(Defect.asset_id.in_(asset_ids), Defect.status.in_(ACTIVE_STATUSES))
+            .order_by(Defect.id)
+            .with_for_update(key_share=True)
+        )
     last, passed = aliased(Inspection), aliased(Inspection)
     rows = await db.execute(
         select(
