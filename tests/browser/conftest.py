@@ -37,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.config import REPO_ROOT
+from tests.conftest import _pg_admin
 
 CHROMIUM = os.environ.get("FIELDCHECK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -68,17 +69,6 @@ def _run_async(coro: Any) -> Any:
     running in the test's thread, where asyncio.run() is refused."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
-
-
-async def _pg_admin(*statements: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(f"postgresql://{PG}/postgres")
-    try:
-        for sql in statements:
-            await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
