@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, MediaType, Request, Response, get, patch, post, put
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from server.accounts.guards import signed_in
 from server.config import get_settings
@@ -74,7 +74,7 @@ class PhotoUploadController(Controller):
     exception_handlers = {HTTPException: json_error}
 
     @post("/missing", status_code=200)
-    async def missing(self, state: State, data: MissingQuery) -> MissingAnswer:
+    async def missing(self, state: State, data: JSONBody[MissingQuery]) -> MissingAnswer:
         """The hashes (at most 500) the server does not hold yet."""
         database: Database = state.db
         return MissingAnswer(missing=await service.missing(database, data.sha256))
