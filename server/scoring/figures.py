@@ -180,8 +180,8 @@ class MonthData:
 
 
 @dataclass(frozen=True)
-class Figures:
-    """One scope's month: the counts, the four figures, the score and its payment band."""
+class ScopeCounts:
+    """One scope's month in counts: what its figures are made of (shared with the API's shape)."""
 
     scope: str
     kind: str
@@ -203,6 +203,12 @@ class Figures:
     orders_late_open: int    # late and still not done
     orders_pending: int
     orders_cancelled: int
+
+
+@dataclass(frozen=True)
+class Figures(ScopeCounts):
+    """One scope's month: the counts, the four figures, the score and its payment band."""
+
     coverage: Fraction | None
     compliance: Fraction | None
     clause_pass_rate: Fraction | None

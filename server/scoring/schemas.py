@@ -4,34 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.scoring.figures import Figures
+from server.scoring.figures import Figures, ScopeCounts
 from server.scoring.service import MonthReport
 
 
-@dataclass
-class ScoreOut:
+@dataclass(frozen=True)
+class ScoreOut(ScopeCounts):
     """One scope's month. Ratios are 0–1 (null when undefined); counts are what they are made of."""
 
-    scope: str
-    kind: str
-    code: str
-    name_zh: str
-    name_en: str
-    assets: int
-    inspected: int
-    compliant: int
-    non_compliant: int
-    undetermined: int
-    inspections: int
-    clause_pass: int
-    clause_exempt: int
-    clause_fail: int
-    orders_due: int
-    orders_on_time: int
-    orders_late: int
-    orders_late_open: int
-    orders_pending: int
-    orders_cancelled: int
     coverage: float | None
     compliance: float | None
     clause_pass_rate: float | None
