@@ -9,7 +9,6 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Template
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.deps import DbSession
 from server.accounts.guards import role_in

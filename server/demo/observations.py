@@ -48,7 +48,7 @@ def _snap(value: float, spec: Specs) -> int | float:
 def number_for(spec: Specs, op: str, limit: float, want: bool, rng: random.Random,
                comfortable: bool = True) -> int | float:
     """A value of `spec` for which `value OP limit` is `want`, on the spec's step."""
-    low, high = spec["min"], spec["max"]
+    low = spec["min"]
     step = spec.get("step") or 0.01
     if op == "==":
         return _snap(limit if want else limit + step, spec)

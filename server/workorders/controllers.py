@@ -25,12 +25,12 @@ from server.db import utcnow
 from server.deps import DbSession
 from server.errors import AppError
 from server.web import render
-from server.workorders import service, webhooks
+from server.workorders import webhooks
 from server.workorders.api import DefectApiController, MapApiController, NotificationApiController, WorkOrderApiController
 from server.workorders.http import after_post, form_of, user_of
 from server.workorders.notifications import mark_read, recent_notifications, unread_counts
 from server.workorders.queries import orders_of_contractor, webhook_log
-from server.workorders.supervisor_pages import order_page
+from server.workorders.supervisor_pages import order_page, step_or_page
 from server.workorders.settings import get_workorder_settings
 
 MAX_URL = 500
@@ -55,23 +55,15 @@ class ContractorPages(Controller):
 
     @get("/orders/{order_id:uuid}")
     async def order(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID]) -> Template:
-        page = await order_page(request, db, order_id, "contractor/order.html")
-        page.context["proof_distance_m"] = get_workorder_settings().proof_distance_m
-        return page
+        return await order_page(request, db, order_id, "contractor/order.html",
+                                proof_distance_m=get_workorder_settings().proof_distance_m)
 
     @post("/orders/{order_id:uuid}/{action:str}")
     async def act(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID], action: FromPath[str]) -> Redirect | Template:
         """accept or start (completing goes through the outbox, with its photos)."""
-        try:
-            async with db.begin_nested():
-                await service.transition(db, user_of(request), order_id, action, request=request)
-        except AppError as exc:
-            if exc.status_code == 404:
-                raise
-            page = await order_page(request, db, order_id, "contractor/order.html", exc)
-            page.context["proof_distance_m"] = get_workorder_settings().proof_distance_m
-            return page
-        return after_post(request, db, f"/contractor/orders/{order_id}")
+        page = await step_or_page(request, db, order_id, action, "contractor/order.html",
+                                  proof_distance_m=get_workorder_settings().proof_distance_m)
+        return page or after_post(request, db, f"/contractor/orders/{order_id}")
 
     @get("/notifications")
     async def notifications(self, request: Request[Any, Any, Any], db: DbSession) -> Template:

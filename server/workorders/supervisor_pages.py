@@ -47,7 +47,7 @@ async def mark_order_read(request: Request[Any, Any, Any], order_id: uuid.UUID) 
 
 async def order_page(
     request: Request[Any, Any, Any], db: AsyncSession, order_id: uuid.UUID, template: str,
-    error: AppError | None = None,
+    error: AppError | None = None, **extra: Any,
 ) -> Template:
     """One order's page for whoever may see it (the supervisor's review or the contractor's)."""
     order = await service.order_for(db, user_of(request), order_id)
@@ -57,8 +57,23 @@ async def order_page(
     return render(
         request, template, title_key="wo.order_title", o=detail, due_input=local_input(detail.due_at),
         error=_describe(request, error) if error else None, status_code=error.status_code if error else 200,
-        standard=request.app.state.standards.current(),
+        standard=request.app.state.standards.current(), **extra,
     )
+
+
+async def step_or_page(
+    request: Request[Any, Any, Any], db: AsyncSession, order_id: uuid.UUID, action: str, template: str,
+    reason: str | None = None, **extra: Any,
+) -> Template | None:
+    """Take the order one step (`action`); None when done, else its page saying why not (404 stays 404)."""
+    try:
+        async with db.begin_nested():
+            await service.transition(db, user_of(request), order_id, action, reason=reason, request=request)
+    except AppError as exc:
+        if exc.status_code == 404:
+            raise
+        return await order_page(request, db, order_id, template, exc, **extra)
+    return None
 
 
 class SupervisorOrderPages(Controller):
@@ -132,14 +147,8 @@ class SupervisorOrderPages(Controller):
     async def act(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID], action: FromPath[str]) -> Redirect | Template:
         """verify, return (with a reason) or cancel (with a reason)."""
         form = await form_of(request)
-        try:
-            async with db.begin_nested():
-                await service.transition(db, user_of(request), order_id, action, reason=form.get("reason"), request=request)
-        except AppError as exc:
-            if exc.status_code == 404:
-                raise
-            return await order_page(request, db, order_id, "supervise/order.html", exc)
-        return after_post(request, db, next_or(form, f"/supervise/orders/{order_id}"))
+        page = await step_or_page(request, db, order_id, action, "supervise/order.html", form.get("reason"))
+        return page or after_post(request, db, next_or(form, f"/supervise/orders/{order_id}"))
 
     @get("/notifications")
     async def notifications(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
