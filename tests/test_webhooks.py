@@ -24,7 +24,17 @@ from tests.conftest import make_client
 from tests.workorder_helpers import World, api_headers, build_world, signed_in
 
 SECRET = "s3cret-for-tests"
-FAST = WorkOrderSettings(webhook_backoff_s=0.05, webhook_max_attempts=5, webhook_timeout_s=5)
+# The receivers here listen on 127.0.0.1, which the address guard refuses unless allowed.
+FAST = WorkOrderSettings(webhook_backoff_s=0.05, webhook_max_attempts=5, webhook_timeout_s=5, webhook_allow_private=True)
+GUARDED = replace(FAST, webhook_allow_private=False)
+
+
+@pytest.fixture(autouse=True)
+def _private_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.workorders.settings import get_workorder_settings
+
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "1")
+    get_workorder_settings.cache_clear()
 
 
 class Receiver:
@@ -222,3 +232,53 @@ async def test_the_contractor_sets_its_webhook_and_sees_the_log(database_url: st
         assert saved.status_code == 303
         page = await client.get("/contractor/webhook")
         assert 'id="webhook-secret"' in page.text and "http://127.0.0.1:9/h" in page.text
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888"])
+def test_public_addresses_are_public(address: str) -> None:
+    assert webhooks.is_public(address)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254",
+                                     "0.0.0.0", "::1", "fe80::1%eth0", "fc00::1", "::ffff:127.0.0.1", "224.0.0.1",
+                                     "100.64.0.1", "not-an-address"])
+def test_private_loopback_and_link_local_addresses_are_not(address: str) -> None:
+    assert not webhooks.is_public(address)
+
+
+async def test_a_receiver_on_a_private_address_is_refused_when_saved(
+    database_url: str, database: Database, world: World, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from server.workorders.settings import get_workorder_settings
+
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "0")
+    get_workorder_settings.cache_clear()
+    async with make_client(database_url) as client:
+        await signed_in(client, "alpha1")
+        await client.get("/contractor/webhook")
+        token = client.cookies.get("fc_csrf")
+        for url in ("http://127.0.0.1:5432/", "http://169.254.169.254/latest/meta-data", "http://[::1]:8000/h",
+                    "https://localhost/h", "http://10.0.0.7/h", "http://0x7f000001/h"):
+            refused = await client.post("/contractor/webhook", data={"webhook_url": url, "_csrf_token": token},
+                                        headers={"Accept-Language": "en"})
+            assert refused.status_code == 422, url
+            assert 'data-code="private_webhook_url"' in refused.text or 'data-code="bad_webhook_url"' in refused.text, url
+        page = await client.get("/contractor/webhook", headers={"Accept-Language": "en"})
+        assert "public address" not in page.text  # the error is not left behind
+    async with database.session(write=False) as db:
+        contractor = await db.get(Contractor, world.contractors["ALPHA"])
+        assert contractor is not None and contractor.webhook_url is None
+
+
+async def test_a_name_resolving_to_a_private_address_is_never_sent_to(database: Database, world: World) -> None:
+    with Receiver(failures=0) as ok:
+        # Saved by an operator (or resolving differently since): every attempt resolves it again.
+        await hook(database, world, ok.url.replace("127.0.0.1", "localhost"))
+        await issue(database, world)
+        await webhooks.deliver_due(database, settings=GUARDED)
+        assert ok.requests == []
+    async with database.session(write=False) as db:
+        attempt = (await db.execute(select(WebhookAttempt))).scalar_one()
+        delivery = (await db.execute(select(WebhookDelivery))).scalar_one()
+    assert attempt.status_code is None and attempt.error and "non-public address" in attempt.error
+    assert delivery.status == "pending"  # retried later, given up after WEBHOOK_MAX_ATTEMPTS like any failure

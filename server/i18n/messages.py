@@ -761,6 +761,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "webhook.rotate": {"zh": "生成新的签名密钥", "en": "Make a new signing secret"},
     "webhook.save": {"zh": "保存", "en": "Save"},
     "webhook.bad_url": {"zh": "接收地址必须是 http 或 https 网址（最长 500 个字符）。", "en": "The receiver must be an http or https URL of at most 500 characters."},
+    "webhook.private_url": {"zh": "接收地址不能是内网、本机或链路本地地址，请填写公网地址。", "en": "The receiver must be on a public address, not a private, loopback or link-local one."},
     "webhook.no_company": {"zh": "您的账号不属于任何承包商。", "en": "Your account belongs to no contractor company."},
     "webhook.how_to_verify": {"zh": "如何验证签名", "en": "How to check the signature"},
     "webhook.verify_text": {

@@ -32,6 +32,7 @@ from server.workorders.notifications import mark_read, recent_notifications, unr
 from server.workorders.queries import orders_of_contractor, webhook_log
 from server.workorders.supervisor_pages import order_page, step_or_page
 from server.workorders.settings import get_workorder_settings
+from server.workorders.webhooks import names_private_host
 
 MAX_URL = 500
 
@@ -102,6 +103,9 @@ class ContractorPages(Controller):
         parts = urlsplit(url)
         if url and (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL):
             return await self._webhook_page(request, db, AppError(422, "bad_webhook_url", "webhook.bad_url",
+                                                                   field="webhook_url"))
+        if url and names_private_host(url) and not get_workorder_settings().webhook_allow_private:
+            return await self._webhook_page(request, db, AppError(422, "private_webhook_url", "webhook.private_url",
                                                                    field="webhook_url"))
         contractor = await db.get(Contractor, company, with_for_update=True)
         assert contractor is not None

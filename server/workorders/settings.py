@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from server.config import _env, _env_float, _env_int
+from server.config import _env, _env_bool, _env_float, _env_int
 
 H = dt.timedelta(hours=1)
 
@@ -50,6 +50,8 @@ class WorkOrderSettings:
     """WEBHOOK_MAX_ATTEMPTS: attempts before a webhook delivery is given up (and logged as failed)."""
     webhook_backoff_s: float = field(default_factory=lambda: _env_float("WEBHOOK_BACKOFF_S", 30.0))
     """WEBHOOK_BACKOFF_S: wait before the first retry; doubled after each failure (capped at 6 h), with jitter."""
+    webhook_allow_private: bool = field(default_factory=lambda: _env_bool("WEBHOOK_ALLOW_PRIVATE", False))
+    """WEBHOOK_ALLOW_PRIVATE: let webhooks reach loopback, private and link-local addresses (off: only public ones)."""
     jobs_interval_s: float = field(default_factory=lambda: _env_float("JOBS_INTERVAL_S", 60.0))
     """JOBS_INTERVAL_S: how often the app runs its scheduled jobs (overdue marking, webhook retries); 0 = never."""
 

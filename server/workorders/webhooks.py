@@ -17,6 +17,13 @@ The request: `POST <webhook_url>` with the JSON body and
 
 A receiver recomputes the HMAC with its secret over the timestamp, a dot and the raw body,
 compares in constant time, and refuses timestamps more than a few minutes old.
+
+Receivers must be on public addresses: a contractor's URL must not turn the server into a
+way into the operator's own network (the database, a cloud metadata service, an admin
+port). A URL naming a private, loopback or link-local address is refused when it is saved,
+and every attempt resolves the host again and refuses to send when any address it
+resolves to is not public. `WEBHOOK_ALLOW_PRIVATE` lifts this for a receiver inside the
+operator's network (and for tests, whose receivers listen on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -25,14 +32,17 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import random
 import secrets
+import socket
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -146,7 +156,45 @@ async def _claim(database: Database, now: dt.datetime, limit: int, settings: Wor
         return list(rows)
 
 
-async def _send(client: httpx.AsyncClient, delivery: WebhookDelivery, secret: str) -> tuple[int | None, str | None]:
+def is_public(address: str) -> bool:
+    """A globally routable address (not loopback, private, link-local, reserved, multicast…)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def names_private_host(url: str) -> bool:
+    """The URL's host is written as a non-public address or as localhost (checked when saving)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = str(ipaddress.ip_address(host))
+    except ValueError:
+        try:  # the forms resolvers also read as IPv4: 0x7f000001, 127.1, 2130706433
+            address = socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return False  # a name: resolved, and judged, at every attempt
+    return not is_public(address)
+
+
+async def private_address_of(url: str) -> str | None:
+    """The first non-public address the URL's host resolves to, or None when all are public."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname or "", port, type=0)
+    for *_, sockaddr in infos:
+        if not is_public(str(sockaddr[0])):
+            return str(sockaddr[0])
+    return None
+
+
+async def _send(client: httpx.AsyncClient, delivery: WebhookDelivery, secret: str,
+                allow_private: bool) -> tuple[int | None, str | None]:
     body = delivery.body.encode()
     ts = int(time.time())
     headers = {
@@ -155,7 +203,11 @@ async def _send(client: httpx.AsyncClient, delivery: WebhookDelivery, secret: st
         "x-fieldcheck-timestamp": str(ts), "x-fieldcheck-signature": sign(secret, ts, body),
     }
     try:
+        if not allow_private and (address := await private_address_of(delivery.url)) is not None:
+            return None, f"refused: {urlsplit(delivery.url).hostname} resolves to non-public address {address}"
         response = await client.post(delivery.url, content=body, headers=headers)
+    except OSError as exc:  # the name does not resolve
+        return None, f"{type(exc).__name__}: {exc}"[:500]
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= response.status_code < 300:
@@ -183,7 +235,8 @@ async def deliver_due(
         outcomes = []
         for delivery in deliveries:
             started = time.perf_counter()
-            code, error = await _send(client, delivery, secrets_by_contractor.get(delivery.contractor_id) or "")
+            code, error = await _send(client, delivery, secrets_by_contractor.get(delivery.contractor_id) or "",
+                                      settings.webhook_allow_private)
             outcomes.append((delivery, code, error, int((time.perf_counter() - started) * 1000)))
     async with database.session(write=True) as db:
         for delivery, code, error, took in outcomes:
