@@ -35,11 +35,12 @@ from server.health import health
 from server.home import home
 from server.inspections.controllers import InspectorController
 from server.inspections.outbox import outbox_page
+from server.openapi import document_error_bodies
 from server.photos.controllers import PhotoController, PhotoUploadController
 from server.pwa import offline_page, service_worker, web_manifest
 from server.scoring.controllers import ScoresApiController, ScoresController
 from server.scoring.rules import load_rules
-from server.security import SecurityHeadersMiddleware
+from server.security import add_security_headers
 from server.web import localtime
 from server.standards_pages.controllers import StandardsController
 from server.workorders.controllers import ContractorController
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         finally:
             await app.state.db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             home,
             health,
@@ -114,12 +115,15 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             header_name="x-csrftoken",
             exclude=["/static", "/health"],
         ),
-        middleware=[DefineMiddleware(SecurityHeadersMiddleware), DefineMiddleware(SessionUserMiddleware)],
+        middleware=[DefineMiddleware(SessionUserMiddleware)],
+        before_send=[add_security_headers],
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
         # Phones on weak signal: text goes gzipped (photos are JPEG and gain nothing).
         compression_config=CompressionConfig(
-            backend="gzip", minimum_size=500, gzip_compress_level=6, exclude=["/photos", "/api/photos"]
+            backend="gzip", minimum_size=500, gzip_compress_level=6, exclude=["^/photos/", "^/api/photos/"]
         ),
         openapi_config=OpenAPIConfig(title="fieldcheck", version="0.1.0", path="/schema"),
         debug=settings.server.debug,
     )
+    document_error_bodies(app.openapi_schema)  # errors are {code, message, field, errors}, not Litestar's
+    return app

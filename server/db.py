@@ -94,6 +94,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, immediate: b
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA recursive_triggers=ON")  # else INSERT OR REPLACE deletes past the append-only triggers
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

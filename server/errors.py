@@ -12,6 +12,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
+from sqlalchemy.exc import DBAPIError
 from urllib.parse import quote
 
 from server.i18n import translate
@@ -107,6 +108,13 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return render(request, "errors/error.html", status_code=exc.status_code, error=body, status=exc.status_code)
 
 
+# PostgreSQL refuses text holding U+0000 (SQLite stores it): 22021 in a text value, 22P05
+# as "\u0000" inside JSON. Either way the request carried it, so it is a 400, not our 500.
+UNSTORABLE_TEXT_STATES = frozenset({"22021", "22P05"})
+
+
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT_STATES:
+        return handle_http_exception(request, AppError(400, "unstorable_text", "error.unstorable_text"))
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return handle_http_exception(request, HTTPException(status_code=500, detail="error.500"))

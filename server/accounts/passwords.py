@@ -30,6 +30,7 @@ def password_problem(password: str, username: str = "") -> str | None:
         return "password.too_short"
     if username and username.lower() in password.lower():
         return "password.contains_username"
-    if password.isdigit() or password.isalpha():
+    # Letters and, besides them, digits or symbols: "1234567890" and "----------" fail too.
+    if not any(c.isalpha() for c in password) or password.isalpha():
         return "password.needs_mix"
     return None
