@@ -91,7 +91,7 @@ async def service_worker() -> Response[str]:
     """The service worker, allowed to control the whole site, never served from HTTP cache."""
     return Response(
         content=service_worker_source(),
-        media_type="text/javascript; charset=utf-8",
+        media_type="text/javascript",  # Litestar adds "; charset=utf-8"
         headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
     )
 

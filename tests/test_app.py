@@ -53,3 +53,10 @@ async def test_static_files_cannot_escape_their_folder(client: AsyncTestClient) 
         response = await client.get(path)
         assert response.status_code in (400, 404), path
         assert b"SECRET_KEY" not in response.content
+
+
+async def test_the_service_worker_is_javascript_for_the_whole_site(client: AsyncTestClient) -> None:
+    response = await client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"  # one charset, not two
+    assert response.headers["service-worker-allowed"] == "/" and response.headers["cache-control"] == "no-cache"
