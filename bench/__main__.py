@@ -14,6 +14,7 @@ BENCHMARKS = [
     ("photo ingest", ["bench.photos"]),
     ("GeoJSON of 10,000 defects", ["bench.geojson"]),
     ("map page with 10,000 defects", ["bench.map_page"]),
+    ("Lighthouse (mobile) on the inspection form", ["bench.lighthouse"]),
     ("monthly scoring", ["bench.scoring"]),
     ("load, SQLite, 1 worker", ["bench.load", "--backend", "sqlite", "--workers", "1", "--think", "2"]),
     ("load, PostgreSQL, 2 workers", ["bench.load", "--backend", "postgresql", "--workers", "2", "--think", "2"]),

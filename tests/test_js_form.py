@@ -1,7 +1,9 @@
-"""Pure helpers of the inspector pages (body building, live judging, distances, scans) under node.
+"""Pure helpers of the inspector pages (body building, live judging, distances, scans, likely
+duplicates) under node.
 
-Runs tests/js/form_logic.test.mjs with node's test runner against the real standards
-export document, in two time zones so the observed_at offset is checked both ways.
+Runs tests/js/form_logic.test.mjs and tests/js/duplicates.test.mjs with node's test runner
+against the real standards export document, in two time zones so the observed_at offset is
+checked both ways.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 import standards
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ROOT / "tests" / "js" / "form_logic.test.mjs"
+TESTS = [ROOT / "tests" / "js" / name for name in ("form_logic.test.mjs", "duplicates.test.mjs")]
 NODE = shutil.which("node")
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH; the phone's helpers cannot be run")
@@ -29,7 +31,7 @@ def test_form_helpers_under_node(tmp_path: Path, zone: str) -> None:
     export.write_text(json.dumps(standards.load_standards().current().document, ensure_ascii=False), encoding="utf-8")
     assert NODE is not None
     proc = subprocess.run(
-        [NODE, "--test", "--test-reporter=tap", str(TESTS)],
+        [NODE, "--test", "--test-reporter=tap", *map(str, TESTS)],
         cwd=ROOT,
         env={**os.environ, "STANDARDS_EXPORT": str(export), "TZ": zone},
         capture_output=True,

@@ -1,4 +1,5 @@
-"""GET /api/offline/bundle: the data of the inspector's zones, whole or as changes since (docs/sync.md §3)."""
+"""GET /api/offline/bundle: the data of the inspector's zones, whole or as changes since (docs/sync.md §3);
+GET /api/offline/nearby: the same data around one point; GET /api/offline/me: whom the outbox sends for."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import uuid
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
@@ -15,6 +17,8 @@ from server.audit.service import record_event
 from server.db import Database, utcnow
 from server.defects.models import Defect
 from server.inspections.models import Inspection
+from server.workorders.geo import offset
+from server.workorders.settings import get_workorder_settings
 from tests.conftest import sign_in
 from tests.factories import add_site_with_asset, add_user
 from tests.sync_helpers import FAILING_SE1, add_asset, add_zone, inspection, phone, record, send
@@ -66,6 +70,11 @@ async def test_the_bundle_holds_my_zones_only(client: AsyncTestClient, database:
     assert bundle["zones"][0]["outline"]["type"] == "Polygon"
     assert {a["id"] for a in bundle["assets"]} == {str(ids["asset"]), str(ids["b"]), str(ids["c"])}
     assert [d["id"] for d in bundle["open_defects"]] == [str(ids["defect_c"])]
+    # What the phone needs to warn of likely duplicates with no network.
+    assert bundle["duplicate_distance_m"] == 10
+    defect = bundle["open_defects"][0]
+    assert (defect["asset_id"], defect["category"], defect["clause_id"]) == (str(ids["c"]), "seating", "SE-3")
+    assert (defect["lat"], defect["lon"]) == (32.1, 118.7)
     assert bundle["removed"] == {"assets": [], "defects": []}
     assert bundle["standards_version"] == "2026.1" and len(bundle["standards_etag"]) == 64
     c = next(a for a in bundle["assets"] if a["id"] == str(ids["c"]))
@@ -112,6 +121,9 @@ async def test_since_returns_only_changes_and_removals(client: AsyncTestClient, 
     assert delta["removed"] == {"assets": [str(ids["b"])], "defects": [str(ids["defect_c"])]}
     assert [d["id"] for d in delta["open_defects"]] == [new_defect]
     assert delta["open_defects"][0]["clause_id"] == "SE-1"
+    # A defect is raised where its asset stands: the delta carries that position too.
+    assert (delta["open_defects"][0]["lat"], delta["open_defects"][0]["lon"]) == (32.105, 118.705)
+    assert delta["duplicate_distance_m"] == 10
     assert f"/inspect/assets/{ids['asset']}" in delta["pages"]
     assert f"/inspect/assets/{ids['c']}" not in delta["pages"]
     assert [z["code"] for z in delta["zones"]] == ["Y", "Z"]  # zones always whole
@@ -153,3 +165,64 @@ async def test_the_demo_inspector_gets_the_three_demo_zones(demo_client: AsyncTe
     assert bundle["open_defects"] and all(d["asset_id"] in asset_ids for d in bundle["open_defects"])
     assert sum(1 for a in bundle["assets"] if a["last_inspected_at"]) > len(bundle["assets"]) // 2
     assert len(bundle["pages"]) == 4 + len(bundle["assets"]) + len({a["category"] for a in bundle["assets"]})
+
+
+# -- the bundle around one point ------------------------------------------------------------------
+
+
+async def _nearby(client: AsyncTestClient, lat: float, lon: float, category: str = "seating") -> dict[str, Any]:
+    response = await client.get("/api/offline/nearby", params={"lat": lat, "lon": lon, "category": category})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_nearby_lists_what_is_within_the_duplicate_distance(
+    client: AsyncTestClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = await _site(database)  # Z-1, B and C stand together at (32.105, 118.705)
+    north_12, _ = offset(32.105, 118.705, 12, 0)
+    ids["d"] = await add_asset(database, ids["zone"], "seating", "Z-SE-D", lat=north_12)
+    await add_asset(database, ids["zone"], "road_asphalt", "Z-RA-E")  # same spot, another category
+    await phone(client, database, zones=[ids["zone"]])
+    here = await _nearby(client, 32.105, 118.705)
+    assert here["duplicate_distance_m"] == 10
+    assert [a["code"] for a in here["assets"]] == ["Z-1", "Z-SE-B", "Z-SE-C"]  # D is 12 m away
+    bundle = await _bundle(client)
+    assert here["assets"][2] == next(a for a in bundle["assets"] if a["id"] == str(ids["c"]))  # the bundle's shape
+    # C's defect was raised far from here, but it is on an asset that is near: the phone needs it.
+    assert here["open_defects"] == bundle["open_defects"]
+
+    monkeypatch.setenv("DUPLICATE_DISTANCE_M", "15")  # the configured distance is the one used
+    get_workorder_settings.cache_clear()
+    try:
+        wider = await _nearby(client, 32.105, 118.705)
+        assert wider["duplicate_distance_m"] == 15
+        assert [a["code"] for a in wider["assets"]] == ["Z-1", "Z-SE-B", "Z-SE-C", "Z-SE-D"]
+        assert (await _bundle(client))["duplicate_distance_m"] == 15
+    finally:
+        monkeypatch.undo()  # the default again before anything caches the settings
+        get_workorder_settings.cache_clear()
+
+
+async def test_nearby_keeps_to_my_zones_and_refuses_bad_points(client: AsyncTestClient, database: Database) -> None:
+    ids = await _site(database)
+    await phone(client, database, zones=[ids["y"]])  # not zone Z, where the benches are
+    assert await _nearby(client, 32.105, 118.705) == {"duplicate_distance_m": 10, "assets": [], "open_defects": []}
+    for params, field in (({"lat": "91", "lon": "118.7"}, "lat"), ({"lat": "32.1", "lon": "x"}, "lon"),
+                          ({"lat": "32.1"}, "lon"), ({"lat": "nan", "lon": "118.7"}, "lat")):
+        response = await client.get("/api/offline/nearby", params={**params, "category": "seating"},
+                                    headers={"Accept-Language": "en"})
+        assert response.status_code == 422, params
+        assert (response.json()["code"], response.json()["field"]) == ("out_of_range", field)
+    response = await client.get("/api/offline/nearby", params={"lat": 32.1, "lon": 118.7, "category": "swing"})
+    assert response.status_code == 422 and response.json()["code"] == "unknown_category"
+
+
+async def test_me_names_the_signed_in_user_for_every_role(client: AsyncTestClient, database: Database) -> None:
+    assert (await client.get("/api/offline/me")).status_code == 401
+    user_id = await phone(client, database, "firm", role="contractor")  # contractors have an outbox too
+    me = (await client.get("/api/offline/me")).json()
+    assert me == {"id": str(user_id), "username": "firm", "display_name": "Firm", "role": "contractor"}
+    assert (await client.get("/api/offline/nearby", params={"lat": 32.1, "lon": 118.7, "category": "seating"})
+            ).status_code == 403
+

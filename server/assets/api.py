@@ -1,4 +1,5 @@
-"""The JSON API around assets: the offline bundle an inspector's phone downloads."""
+"""The JSON API of the phone's offline side: the bundle it downloads, the same data around
+one point (for a phone that has not downloaded it) and whom its outbox sends for."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 
-from server.accounts.guards import role_in
-from server.assets.service import OfflineBundle, offline_bundle
+from server.accounts.guards import role_in, signed_in
+from server.accounts.identity import CurrentUser
+from server.assets.bundle import NearbySlice, OfflineBundle, nearby_slice, offline_bundle
 from server.db import utcnow
 from server.deps import DbSession
 from server.errors import AppError
 from server.web import current_user
+from server.workorders.settings import get_workorder_settings
 
 BUNDLE_DESCRIPTION = """\
 Everything the phone needs to find and inspect the assets of the user's zones with no
@@ -22,6 +25,15 @@ inspection, active defects, and the pages to cache. Inspectors get their own zon
 supervisors and admins every zone. With `since` (the `generated_at` of the last bundle)
 only what changed is listed — assets changed or inspected, defects changed — with the ids
 to drop in `removed`; zones and the form pages are always listed in full.
+`duplicate_distance_m` is how close an asset or open defect of the same category must be
+to count as a likely duplicate (DUPLICATE_DISTANCE_M).
+"""
+
+NEARBY_DESCRIPTION = """\
+The offline bundle's data within `duplicate_distance_m` metres (on the ground) of `lat`,
+`lon`, for one `category`: active assets of that category in the user's zones, and the
+active defects of that category within the distance or on those assets. A phone without
+the bundle judges likely duplicates from this exactly as from the bundle.
 """
 
 
@@ -38,18 +50,58 @@ def parse_since(value: str | None) -> dt.datetime | None:
     return moment
 
 
+def parse_coordinate(value: str | None, name: str, limit: float) -> float:
+    """A latitude or longitude within ±`limit`, or 422 `out_of_range` naming it."""
+    try:
+        number = float(value or "")
+    except ValueError:
+        number = float("nan")
+    if not -limit <= number <= limit:  # NaN fails too
+        raise AppError(422, "out_of_range", "sync.out_of_range", field=name, min=-limit, max=limit)
+    return number
+
+
+def _user(request: Request[Any, Any, Any]) -> CurrentUser:
+    user = current_user(request)
+    assert user is not None  # the route's guard let only signed-in users through
+    return user
+
+
 class OfflineController(Controller):
     path = "/api/offline"
-    guards = [role_in("inspector", "supervisor")]
     tags = ["sync"]
 
-    @get("/bundle", summary="Download the offline data of my zones", description=BUNDLE_DESCRIPTION)
+    @get("/bundle", guards=[role_in("inspector", "supervisor")], summary="Download the offline data of my zones",
+         description=BUNDLE_DESCRIPTION)
     async def bundle(
         self,
         request: Request[Any, Any, Any],
         db: DbSession,
         since: Annotated[str | None, QueryParameter(description="generated_at of the last bundle")] = None,
     ) -> OfflineBundle:
-        user = current_user(request)
-        assert user is not None
-        return await offline_bundle(db, user, request.app.state.standards, parse_since(since), utcnow())
+        return await offline_bundle(db, _user(request), request.app.state.standards, parse_since(since), utcnow(),
+                                    get_workorder_settings().duplicate_distance_m)
+
+    @get("/nearby", guards=[role_in("inspector", "supervisor")], summary="The offline data around one point",
+         description=NEARBY_DESCRIPTION)
+    async def nearby(
+        self,
+        request: Request[Any, Any, Any],
+        db: DbSession,
+        lat: Annotated[str | None, QueryParameter(description="latitude, WGS 84")] = None,
+        lon: Annotated[str | None, QueryParameter(description="longitude, WGS 84")] = None,
+        category: Annotated[str, QueryParameter(description="asset category")] = "",
+    ) -> NearbySlice:
+        standard = request.app.state.standards.current()
+        if category not in standard.categories:
+            raise AppError(422, "unknown_category", "sync.unknown_category", field="category",
+                           categories=", ".join(standard.categories))
+        point = parse_coordinate(lat, "lat", 90), parse_coordinate(lon, "lon", 180)
+        return await nearby_slice(db, _user(request), *point, category, get_workorder_settings().duplicate_distance_m)
+
+    @get("/me", guards=[signed_in], summary="Who is signed in: the user the phone's outbox sends for")
+    async def me(self, request: Request[Any, Any, Any]) -> dict[str, str]:
+        """The phone tags every outbox entry with the user who captured it and, before each
+        sync run, asks this to send only that user's entries under this session."""
+        user = _user(request)
+        return {"id": str(user.id), "username": user.username, "display_name": user.display_name, "role": user.role}

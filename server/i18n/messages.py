@@ -800,4 +800,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "audit.defect.closed": {"zh": "关闭", "en": "Closed"},
     "audit.defect.unordered": {"zh": "工单取消，恢复待处理", "en": "Order cancelled; open again"},
     "audit.defect.dismissed": {"zh": "驳回", "en": "Dismissed"},
+    # likely duplicates on the phone (from the offline data; web/static/js/duplicates.js)
+    "inspect.dup_assets": {
+        "zh": "可能重复：{distance} 范围内已有同类设施。如果是同一个，请打开它，不要新增：",
+        "en": "Likely duplicate: an asset of this category is already recorded within {distance}. "
+              "If it is the same one, open it instead of adding a new one:",
+    },
+    "inspect.dup_own": {
+        "zh": "{clause}：本设施已有该条款的未关闭缺陷，保存后本次巡检将作为该缺陷的新证据。",
+        "en": "{clause}: this asset already has an open defect for this clause; saving adds this inspection "
+              "to it as evidence.",
+    },
+    "inspect.dup_near": {
+        "zh": "{clause}：可能重复——相距 {distance} 的 {asset} 已有该条款的未关闭缺陷。",
+        "en": "{clause}: likely duplicate — {asset}, {distance} away, already has an open defect for this clause.",
+    },
+    "inspect.dup_open": {"zh": "打开 {asset}", "en": "Open {asset}"},
+    # outbox entries belong to the user who captured them
+    "offline.others_waiting": {"zh": "{n} 条记录等待 {user} 登录后发送", "en": "{n} records waiting for {user} to sign in"},
+    "offline.owner_waiting": {
+        "zh": "等待 {user} 登录：只会以其账号发送。",
+        "en": "Waiting for {user} to sign in: it is sent only under their account.",
+    },
 }

@@ -90,6 +90,17 @@ export async function refreshStandards() {
   return true;
 }
 
+/**
+ * Who the server says is signed in on this phone now: the only user whose outbox entries
+ * may be sent under this session. AuthRequired when nobody is.
+ * @returns {Promise<{id: string, username: string, display_name: string, role: string}>}
+ */
+export async function signedInUser() {
+  const response = await apiFetch('/api/offline/me');
+  if (!response.ok) throw new NetworkError(`who is signed in: HTTP ${response.status}`);
+  return response.json();
+}
+
 /** The JSON body of a response, or {} when it has none or is not JSON. */
 export async function jsonOf(response) {
   try { return await response.json(); } catch { return {}; }

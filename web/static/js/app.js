@@ -18,6 +18,19 @@ if (bar) {
   });
 }
 
+// The cached pages show the data of the user they were rendered for: when another user is
+// now signed in (the last session ended without signing out), they go, as on signing out.
+// (What those pages save is tagged with their user: web/static/js/outbox.js.)
+const userId = document.body.dataset.userId;
+if (userId && self.caches && (bar || document.getElementById('wo-sync'))) {
+  import('./store.js').then(async (store) => {
+    const last = await store.getMeta('page_user');
+    if (last === userId) return;
+    if (last) await caches.delete(PAGES_CACHE);
+    await store.setMeta('page_user', userId);
+  });
+}
+
 // Signing out forgets the cached pages (they show this user's data). The outbox and the
 // downloaded data stay: nothing captured is thrown away by a sign-out.
 for (const form of document.querySelectorAll('form.signout')) {

@@ -7,6 +7,7 @@
 import * as store from "./store.js";
 import * as outbox from "./outbox.js";
 import { refreshStandards } from "./api.js";
+import { ownedBy } from "./sync.js";
 import { judgeLive, parseNumber, verdictOf } from "./form-logic.js";
 import { buildInspectionBody, isoWithOffset } from "./records.js";
 import { PhotoList } from "./photos.js";
@@ -131,6 +132,7 @@ function update({ onSave = false } = {}) {
       chip.querySelector(".chip-word").textContent = out.textContent;
     }
   }
+  warnDuplicates(judged.clauses);
   const verdict = verdictOf(judged.compliant);
   const overall = document.getElementById("overall");
   overall.dataset.verdict = verdict;
@@ -138,6 +140,19 @@ function update({ onSave = false } = {}) {
   // A damage just added has no type yet: say so only when saving.
   const errors = onSave ? judged.errors : judged.errors.filter((e) => e.code !== "missing_damage_type");
   return { values, errors, controls: showFieldErrors(errors) };
+}
+
+// ---- likely duplicates ---------------------------------------------------------------
+
+let duplicates = null; // resolves to the warning's show(); its code is fetched when a clause first fails
+
+function warnDuplicates(clauses) {
+  const failing = Object.keys(clauses).filter((id) => clauses[id] === "fail");
+  if (!duplicates && (!failing.length || !state.asset)) return;
+  duplicates = duplicates || import("./form-duplicates.js")
+    .then((m) => m.duplicateWarning(state.asset, document.getElementById("duplicates"), words))
+    .catch((error) => { console.warn("no duplicate warning", error); return () => {}; });
+  duplicates.then((show) => show(failing));
 }
 
 // ---- damage instances --------------------------------------------------------------
@@ -255,7 +270,8 @@ async function fillFromBody(body) {
 
 async function loadEntry(id) {
   const entry = await (outbox.entry || outbox.get)(id);
-  if (!entry || entry.kind !== "inspection") {
+  // Another user's record is theirs to correct, when they are signed in.
+  if (!entry || entry.kind !== "inspection" || !ownedBy(entry, outbox.pageUser()?.id)) {
     showAlert(words.entryMissing);
     return null;
   }

@@ -65,6 +65,8 @@ function storeBundle(bundle, incremental) {
     for (const id of removed.defects || []) s.defects.delete(id);
     s.meta.put({ key: 'bundle_generated_at', value: bundle.generated_at });
     s.meta.put({ key: 'bundle_standards_version', value: bundle.standards_version });
+    // How close counts as a likely duplicate: the phone warns from this data, offline too.
+    s.meta.put({ key: 'duplicate_distance_m', value: bundle.duplicate_distance_m });
     const assets = await done(s.assets.getAll());
     const categories = new Map();
     for (const a of assets) if (!categories.has(a.category)) categories.set(a.category, a.id);

@@ -28,6 +28,7 @@ async function showWaiting() {
   const parts = [];
   if (c.records) parts.push(bar.dataset.waiting.replace('{n}', String(c.records)));
   if (c.needsAttention) parts.push(bar.dataset.attention.replace('{n}', String(c.needsAttention)));
+  for (const o of c.others) parts.push(bar.dataset.others.replace('{n}', String(o.records)).replace('{user}', o.name));
   bar.querySelector('[data-waiting]').textContent = parts.join(' · ') || bar.dataset.allSynced;
 }
 

@@ -1,9 +1,11 @@
 // outbox-page.js: /inspect/outbox. Lists the entries stored on this phone — refused ones
 // under "needs attention" with the server's reason, the rest under "waiting" — with retry,
 // export (JSON with the photos), delete (after a confirm dialog) and, for a refused record
-// that can be corrected (422), a link back to its form with the entry id.
+// that can be corrected (422), a link back to its form with the entry id. Another user's
+// entries are listed as waiting for that user to sign in, with no actions: they are theirs.
 
-import { exportEntry, list, remove, retry } from './outbox.js';
+import { exportEntry, list, pageUser, remove, retry } from './outbox.js';
+import { ownedBy } from './sync.js';
 import { get } from './store.js';
 import { formatTime, t } from './i18n.js';
 
@@ -12,6 +14,7 @@ const waitingList = document.getElementById('ob-waiting');
 const template = document.getElementById('ob-entry');
 const dialog = document.getElementById('ob-confirm');
 const FIXABLE = new Set([400, 422]); // a corrected body can pass; 409/403/404 cannot
+const me = pageUser();
 
 async function render() {
   const entries = await list();
@@ -64,6 +67,12 @@ function item(e, info) {
   if (e.attempts) meta.push(t('attempts', { n: e.attempts }));
   if (e.state === 'queued' && e.next_attempt_at > Date.now()) meta.push(t('next_attempt', { time: formatTime(e.next_attempt_at) }));
   li.querySelector('[data-meta]').textContent = meta.join(' · ');
+  if (!ownedBy(e, me && me.id)) {
+    li.dataset.owner = e.user_id;
+    li.querySelector('[data-state]').textContent = t('owner_waiting', { user: e.user_name || e.user_id });
+    li.querySelector('.ob-actions').hidden = true;
+    return li;
+  }
 
   if (e.last_error) {
     li.querySelector('[data-reason-box]').hidden = false;

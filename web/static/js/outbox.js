@@ -1,10 +1,12 @@
 // outbox.js: the one capture path. Every save — online or offline — becomes one outbox
 // entry plus its photo blobs, written in one IndexedDB transaction; sync.js sends them.
 // Entry: {id, kind, body, photos: [sha256], state, attempts, last_error, next_attempt_at,
-//         created_at, updated_at, rev, bytes}  (docs/sync.md §4)
+//         created_at, updated_at, rev, bytes, user_id, user_name}  (docs/sync.md §4)
+// Each entry belongs to the user who captured it: on a shared phone the sync loop sends only
+// the signed-in user's entries (sync.js), and the others wait for their owner to sign in.
 
 import { announce, deviceId, done, getAll, transaction } from './store.js';
-import { syncNow } from './sync.js';
+import { ownedBy, syncNow } from './sync.js';
 
 // The kinds the sync API takes (docs/sync.md): inspections, new assets, and contractors'
 // work-order completions.
@@ -13,12 +15,19 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const WAITING = new Set(['queued', 'sending']);
 
+/** The user this page was rendered for, {id, name} (base.html), or null on a signed-out page. */
+export function pageUser() {
+  const data = typeof document !== 'undefined' && document.body ? document.body.dataset : {};
+  return data.userId ? { id: data.userId, name: data.userName || '' } : null;
+}
+
 /**
  * Save a record for sending. Photos are stored under their SHA-256 in the `photos` store and
  * the entry (state "queued") in `outbox`, in ONE transaction: both or neither. Then every tab
  * hears `fieldcheck:outbox-changed` and the sync loop is asked to run.
  * Enqueueing an id that is already in the outbox replaces that entry (same id, new body and
  * photos: how a corrected entry is saved again); photos no entry names any more are dropped.
+ * The entry belongs to the page's signed-in user (a corrected one to whoever captured it).
  * @param {{kind: 'inspection'|'asset'|'completion', id?: string, body: object,
  *   photos?: Array<{sha256: string, blob: Blob, type?: string, size?: number,
  *   taken_at?: string, lat?: number|null, lon?: number|null}>}} record
@@ -27,6 +36,8 @@ const WAITING = new Set(['queued', 'sending']);
  */
 export async function enqueue({ kind, id, body, photos = [] }) {
   if (!KINDS.has(kind)) throw new TypeError(`unknown record kind: ${kind}`);
+  const owner = pageUser();
+  if (!owner) throw new Error('no signed-in user on this page: nothing can be saved for sending');
   id = id || crypto.randomUUID();
   if (!UUID.test(id)) throw new TypeError(`record id must be a UUID: ${id}`);
   if (!body || typeof body !== 'object') throw new TypeError('body must be an object');
@@ -49,6 +60,7 @@ export async function enqueue({ kind, id, body, photos = [] }) {
     s.outbox.put({
       id, kind, body, photos: shas, state: 'queued', attempts: 0, last_error: null, next_attempt_at: 0,
       created_at: prev ? prev.created_at : now, updated_at: now, rev: prev ? (prev.rev || 0) + 1 : 1, bytes,
+      user_id: (prev && prev.user_id) || owner.id, user_name: (prev && prev.user_name) || owner.name,
     });
     if (prev) await dropUnusedPhotos(s, prev.photos.filter((sha) => !shas.includes(sha)), id);
   });
@@ -59,18 +71,30 @@ export async function enqueue({ kind, id, body, photos = [] }) {
 
 /**
  * What is waiting on this phone, for the status bar.
- * @returns {Promise<{records: number, photos: number, bytes: number, needsAttention: number}>}
- *   records/photos/bytes: entries still to send (queued or sending) and their photos;
- *   needsAttention: entries the server refused, kept until fixed or deleted.
+ * @param {string|undefined} [userId] the signed-in user (the page's, by default)
+ * @returns {Promise<{records: number, photos: number, bytes: number, needsAttention: number,
+ *   others: {userId: string, name: string, records: number}[]}>}
+ *   records/photos/bytes: the user's entries still to send (queued or sending) and their
+ *   photos; needsAttention: the user's entries the server refused, kept until fixed or
+ *   deleted; others: entries of other users, waiting for them to sign in.
  */
-export async function counts() {
+export async function counts(userId = pageUser()?.id) {
   const entries = await getAll('outbox');
-  const waiting = entries.filter((e) => WAITING.has(e.state));
+  const mine = entries.filter((e) => ownedBy(e, userId));
+  const waiting = mine.filter((e) => WAITING.has(e.state));
+  const others = new Map();
+  for (const e of entries) {
+    if (ownedBy(e, userId)) continue;
+    const o = others.get(e.user_id) || { userId: e.user_id, name: e.user_name || e.user_id, records: 0 };
+    o.records += 1;
+    others.set(e.user_id, o);
+  }
   return {
     records: waiting.length,
     photos: waiting.reduce((n, e) => n + e.photos.length, 0),
     bytes: waiting.reduce((n, e) => n + (e.bytes || 0), 0),
-    needsAttention: entries.filter((e) => e.state === 'needs_attention').length,
+    needsAttention: mine.filter((e) => e.state === 'needs_attention').length,
+    others: [...others.values()],
   };
 }
 

@@ -19,6 +19,7 @@ export function mountStatusBar(root) {
   const net = $('[data-net]');
   const waiting = $('[data-waiting]');
   const attention = $('[data-attention]');
+  const others = $('[data-others]');
   const progressRow = $('[data-progress]');
   const bar = $('[data-progress-bar]');
   const progressText = $('[data-progress-text]');
@@ -45,6 +46,10 @@ export function mountStatusBar(root) {
       attention.hidden = !c.needsAttention;
       attention.textContent = t('needs_attention', { n: c.needsAttention });
       attention.dataset.count = c.needsAttention;
+      // Another user's records on this phone: shown, never sent under this user's account.
+      others.hidden = !c.others.length;
+      others.textContent = c.others.map((o) => t('others_waiting', { n: o.records, user: o.name })).join(' · ');
+      others.dataset.records = c.others.reduce((n, o) => n + o.records, 0);
       auth.hidden = !(await getMeta('auth_required'));
     }, 50);
   };

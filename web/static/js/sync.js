@@ -3,9 +3,11 @@
 // syncNow() are the page's triggers. Only a definite, explained refusal moves an entry to
 // "needs attention"; network errors, 5xx and 429 keep it queued with backoff. Nothing is
 // deleted until the server has confirmed the record and every one of its photos.
+// A run sends only the entries of the user the server says is signed in (GET
+// /api/offline/me): on a shared phone another user's entries wait for their owner.
 
 import { announce, done, getAll, transaction } from './store.js';
-import { apiFetch, AuthRequired, jsonOf, NetworkError, refreshStandards } from './api.js';
+import { apiFetch, AuthRequired, jsonOf, NetworkError, refreshStandards, signedInUser } from './api.js';
 import { errorOf, jsonInit, pick, retryOutcome, sendPhotos } from './sync-photos.js';
 
 export const SYNC_TAG = 'fieldcheck-outbox';
@@ -26,6 +28,12 @@ export function backoffMs(attempts) {
   return Math.round(Math.min(300000, Math.max(1000, base * (0.8 + Math.random() * 0.4))));
 }
 
+/** Whether `entry` is sent under user `userId`'s session. Entries saved before entries had
+ * an owner belong to whoever signs in next, as they always did. */
+export function ownedBy(entry, userId) {
+  return !entry.user_id || entry.user_id === userId;
+}
+
 /**
  * One sync run under the Web Lock `fieldcheck-sync` (so two tabs, or a tab and the service
  * worker, never send at once; a second caller waits, then usually finds nothing due).
@@ -41,16 +49,22 @@ export function runSync(options = {}) {
 }
 
 async function syncUnlocked(force) {
-  const summary = { synced: 0, needsAttention: 0, retryLater: false, authRequired: false, remaining: 0 };
+  const summary = { synced: 0, needsAttention: 0, retryLater: false, authRequired: false, remaining: 0, userId: null };
+  const mine = (e) => !summary.userId || ownedBy(e, summary.userId);
   let started = false;
   try {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const due = await dueEntries(force && round === 0);
+      let due = await dueEntries(force && round === 0);
+      if (!due.length) break;
+      if (!summary.userId) {
+        await refreshStandards(); // also proves the session is alive (401 → AuthRequired)
+        summary.userId = (await signedInUser()).id;
+      }
+      due = due.filter(mine);
       if (!due.length) break;
       if (!started) {
         started = true;
         announce('sync-state', { state: 'running' });
-        await refreshStandards(); // also proves the session is alive (401 → AuthRequired)
       }
       await syncRound(due, summary);
     }
@@ -60,10 +74,11 @@ async function syncUnlocked(force) {
     else throw err;
     // Whatever was in flight goes back to the queue: with backoff after a network error,
     // untouched when the session expired (signing in again is the fix, not waiting).
-    const inFlight = (await getAll('outbox')).filter((e) => e.state === 'sending');
+    const inFlight = (await getAll('outbox')).filter((e) => e.state === 'sending' && mine(e));
     for (const e of inFlight) await settle(e, summary.authRequired ? { kind: 'requeue' } : retryOutcome({ code: 'network' }));
   } finally {
-    const left = await getAll('outbox');
+    // Other users' entries are not this session's to send: they do not keep it retrying.
+    const left = (await getAll('outbox')).filter(mine);
     summary.remaining = left.filter((e) => e.state !== 'needs_attention').length;
     summary.retryLater = summary.retryLater || summary.remaining > 0;
     if (started || summary.authRequired) announce('sync-state', { state: 'idle', ...summary });
@@ -257,7 +272,7 @@ export async function syncNow(options = {}) {
     // Signed out: waiting will not help, signing in will (the page load after it syncs).
     if (!summary.authRequired) {
       if (summary.retryLater) await registerBackgroundSync();
-      await scheduleRetry();
+      await scheduleRetry(summary.userId);
     }
     return summary;
   })();
@@ -272,9 +287,9 @@ export async function registerBackgroundSync() {
   } catch { /* not supported or not allowed: the page's own triggers still run */ }
 }
 
-async function scheduleRetry() {
+async function scheduleRetry(userId) {
   clearTimeout(timer);
-  const queued = (await getAll('outbox')).filter((e) => e.state === 'queued');
+  const queued = (await getAll('outbox')).filter((e) => e.state === 'queued' && (!userId || ownedBy(e, userId)));
   if (!queued.length) return;
   const next = Math.min(...queued.map((e) => e.next_attempt_at || 0));
   const wait = Math.max(250, next - Date.now());
