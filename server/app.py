@@ -17,6 +17,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -122,7 +123,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=500, gzip_compress_level=6, exclude=["^/photos/", "^/api/photos/"]
         ),
-        openapi_config=OpenAPIConfig(title="fieldcheck", version="0.1.0", path="/schema"),
+        # The document only (JSON and YAML): Litestar's viewer pages load scripts from a CDN and
+        # inline, which the CSP refuses, and the app must not depend on a CDN.
+        openapi_config=OpenAPIConfig(title="fieldcheck", version="0.1.0", path="/schema",
+                                     render_plugins=[YamlRenderPlugin(path=["/openapi.yaml", "/openapi.yml"])]),
         debug=settings.server.debug,
     )
     document_error_bodies(app.openapi_schema)  # errors are {code, message, field, errors}, not Litestar's
