@@ -250,7 +250,8 @@ async def receive_whole(
     if content_length is not None and content_length > limit:
         raise too_large(settings.media.max_upload_mb)  # before reading a byte of it
     store = store_of(settings)
-    staged = store.staging_file()
+    with storage_full_is_507():  # even the folder for it may not fit on a full disk
+        staged = store.staging_file()
     try:
         digest = hashlib.sha256()
         with storage_full_is_507(), open(staged, "wb") as out:

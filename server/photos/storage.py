@@ -6,6 +6,8 @@
     MEDIA_ROOT/derived/ab/cd/<sha256>-thumb.jpg      at most 320 px, no EXIF
     MEDIA_ROOT/partial/<uuid>.upload                 a PUT body still arriving
     MEDIA_ROOT/partial/<sha256>.<total>.part         a resumable upload, `total` bytes announced
+                                                     (both partial kinds are deleted once untouched
+                                                     for PARTIAL_UPLOAD_MAX_AGE_H: cleanup.py)
 
 Every final file appears whole or not at all: written to a temporary file in the same
 folder, then renamed over its name (``os.replace`` is atomic), so neither a crash nor a

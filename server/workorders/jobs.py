@@ -1,4 +1,5 @@
-"""Scheduled jobs: marking overdue orders and retrying webhooks.
+"""Scheduled jobs: marking overdue orders, retrying webhooks, and deleting abandoned partial
+photo uploads (server/photos/cleanup.py).
 
 Orders past their due time are flagged everywhere as soon as it passes (pages compare
 `due_at` with now); the overdue job *announces* each lapse once — a `work_order_overdue`
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.service import record_event
 from server.db import Database, utcnow
+from server.photos.cleanup import discard_abandoned_uploads
 from server.workorders import notifications, webhooks
 from server.workorders.models import JobRun, WorkOrder, WorkOrderOverdue
 from server.workorders.settings import get_workorder_settings
@@ -109,7 +111,9 @@ async def run_overdue(database: Database, *, force: bool = False, hold: dt.timed
 
 async def run_round(database: Database) -> None:
     """One round of every scheduled job (errors are logged; the next round tries again)."""
-    jobs: list[Callable[[], Awaitable[Any]]] = [lambda: run_overdue(database), lambda: webhooks.deliver_due(database)]
+    jobs: list[Callable[[], Awaitable[Any]]] = [
+        lambda: run_overdue(database), lambda: webhooks.deliver_due(database), discard_abandoned_uploads,
+    ]
     for job in jobs:
         try:
             await job()

@@ -53,7 +53,7 @@ class WorkOrderSettings:
     webhook_allow_private: bool = field(default_factory=lambda: _env_bool("WEBHOOK_ALLOW_PRIVATE", False))
     """WEBHOOK_ALLOW_PRIVATE: let webhooks reach loopback, private and link-local addresses (off: only public ones)."""
     jobs_interval_s: float = field(default_factory=lambda: _env_float("JOBS_INTERVAL_S", 60.0))
-    """JOBS_INTERVAL_S: how often the app runs its scheduled jobs (overdue marking, webhook retries); 0 = never."""
+    """JOBS_INTERVAL_S: how often the app runs its scheduled jobs (overdue marking, webhook retries, abandoned partial uploads); 0 = never."""
 
 
 @lru_cache(maxsize=1)
