@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromQuery
@@ -50,7 +51,14 @@ class AccountController(Controller):
         password = str(form.get("password", ""))
         target = safe_next(str(form.get("next", "")) or None)
         address = request.client.host if request.client else None
-        if await sign_in_blocked(db, username, address):
+        # Reads first, on a reading session, and the password check in a thread: neither the
+        # SQLite write lock nor the event loop is held through argon2's deliberate slowness.
+        async with request.app.state.db.session(write=False) as reader:
+            blocked = await sign_in_blocked(reader, username, address)
+            user = None if blocked else (
+                await reader.execute(select(User).where(User.username == username, User.active.is_(True)))
+            ).scalar_one_or_none()
+        if blocked:
             return render(
                 request,
                 "accounts/login.html",
@@ -60,10 +68,7 @@ class AccountController(Controller):
                 error="auth.rate_limited",
                 username=username,
             )
-        user = (
-            await db.execute(select(User).where(User.username == username, User.active.is_(True)))
-        ).scalar_one_or_none()
-        if not verify_password(user.password_hash if user else None, password):
+        if not await anyio.to_thread.run_sync(verify_password, user.password_hash if user else None, password):
             await record_event(db, None, "auth.sign_in_failed", "user", username[:64] or "-", request=request)
             return render(
                 request,
