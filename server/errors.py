@@ -12,7 +12,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from urllib.parse import quote
 
 from server.i18n import translate
@@ -105,7 +105,9 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if exc.status_code == 401 and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path=f"/login?next={quote(target)}", status_code=303)
-    return render(request, "errors/error.html", status_code=exc.status_code, error=body, status=exc.status_code)
+    page = render(request, "errors/error.html", status_code=exc.status_code, error=body, status=exc.status_code)
+    page.headers.update(exc.headers or {})  # e.g. Retry-After
+    return page
 
 
 # PostgreSQL refuses text holding U+0000 (SQLite stores it): 22021 in a text value, 22P05
@@ -113,8 +115,28 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 UNSTORABLE_TEXT_STATES = frozenset({"22021", "22P05"})
 
 
+# The database could not be reached or was busy past the busy timeout (a restart, a failover,
+# SQLite's write lock): a 503 the phone retries after a pause, not a 500 that looks like a bug.
+RETRY_AFTER_S = 5
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """Connection lost or refused, server shutting down, or (SQLite) locked or unopenable."""
+    if isinstance(exc, DBAPIError):
+        state = str(getattr(exc.orig, "sqlstate", None) or "")
+        return exc.connection_invalidated or (
+            isinstance(exc, (OperationalError, InterfaceError)) and state[:2] in ("", "08", "57")
+        )
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT_STATES:
         return handle_http_exception(request, AppError(400, "unstorable_text", "error.unstorable_text"))
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
+        unavailable = AppError(503, "database_unavailable", "error.database_unavailable")
+        unavailable.headers = {"Retry-After": str(RETRY_AFTER_S)}
+        return handle_http_exception(request, unavailable)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return handle_http_exception(request, HTTPException(status_code=500, detail="error.500"))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from server.db import Database
-from tests.conftest import sign_in
+from tests.conftest import csrf_token, make_client, sign_in
 from tests.factories import PASSWORD, add_user
 
 
@@ -60,3 +61,20 @@ async def test_the_service_worker_is_javascript_for_the_whole_site(client: Async
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"  # one charset, not two
     assert response.headers["service-worker-allowed"] == "/" and response.headers["cache-control"] == "no-cache"
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere",     # nothing listens there: refused
+    "sqlite+aiosqlite:////nonexistent-folder/fieldcheck.db",  # cannot be opened
+], ids=["postgresql-refused", "sqlite-unopenable"])
+async def test_an_unreachable_database_is_a_503_to_retry_not_a_500(url: str) -> None:
+    async with make_client(url) as client:
+        token = await csrf_token(client)  # the sign-in page itself needs no database
+        page = await client.post("/login", data={"username": "x", "password": "y", "_csrf_token": token},
+                                 headers={"Accept-Language": "en"})
+        assert page.status_code == 503 and page.headers["retry-after"] == "5"
+        assert "database is unavailable" in page.text
+        api = await client.post("/login", data={"username": "x", "password": "y", "_csrf_token": token},
+                                headers={"Accept-Language": "zh", "Accept": "application/json"})
+        assert api.status_code == 503 and api.headers["retry-after"] == "5"
+        assert api.json()["code"] == "database_unavailable" and "数据库暂时无法访问" in api.json()["message"]

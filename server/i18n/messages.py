@@ -42,6 +42,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.413": {"zh": "上传内容过大。", "en": "The upload is too large."},
     "error.429": {"zh": "请求过于频繁，请稍后再试。", "en": "Too many requests; try again later."},
     "error.500": {"zh": "服务器内部错误，已记录，请稍后再试。", "en": "Internal error; it has been logged. Please try again later."},
+    "error.database_unavailable": {
+        "zh": "数据库暂时无法访问，请稍后重试；手机上的记录会自动重新发送。",
+        "en": "The database is unavailable for a moment; try again shortly (the phone resends its records by itself).",
+    },
     "error.unstorable_text": {
         "zh": "请求中含有无法保存的字符（U+0000 空字符），请删除后重试。",
         "en": "The request holds a character that cannot be stored (U+0000, the null character); remove it and try again.",
