@@ -8,7 +8,10 @@ from the document, or a schema check such as tests/test_api_schema.py, would be 
 
 from __future__ import annotations
 
-from litestar.openapi.spec import OpenAPI, OpenAPIType, Reference, Schema
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
 
 ERROR_NAME = "Error"
 ERROR_SCHEMA = Schema(
@@ -58,3 +61,22 @@ def document_error_bodies(openapi: OpenAPI) -> None:
                         media.schema = error
                     elif media.schema is not None:
                         media.schema = Schema(any_of=[media.schema, error])
+
+
+def with_request_body(content: dict[str, dict[str, Any]], description: str) -> type[Operation]:
+    """An Operation class documenting a request body the handler reads raw (bytes or a stream).
+
+    `content` maps media types to JSON schemas, e.g. `{"image/jpeg": {"type": "string",
+    "format": "binary"}}`; Litestar cannot infer a body it never parses.
+    """
+
+    @dataclass
+    class DocumentedOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = RequestBody(
+                required=True,
+                description=description,
+                content={media: OpenAPIMediaType(schema=schema) for media, schema in content.items()},  # type: ignore[misc]
+            )
+
+    return DocumentedOperation

@@ -15,6 +15,7 @@ from server.config import get_settings
 from server.db import Database
 from server.deps import DbSession
 from server.errors import _describe
+from server.openapi import with_request_body
 from server.photos import service
 from server.photos.access import can_view_photo
 from server.photos.images import DERIVED_VERSION
@@ -65,6 +66,17 @@ class UploadProgress:
     total: int | None = None
 
 
+IMAGE_BYTES = {"type": "string", "format": "binary"}
+WholePhoto = with_request_body(
+    {media: IMAGE_BYTES for media in ("image/jpeg", "image/png", "image/webp")},
+    "the photo's bytes, named by their SHA-256 (the type is judged from the bytes; HEIC is refused)",
+)
+PhotoPiece = with_request_body(
+    {"application/octet-stream": IMAGE_BYTES},
+    "the photo's bytes from `offset` on (all of them or a piece); `total` is the whole photo's size",
+)
+
+
 class PhotoUploadController(Controller):
     """Photos in (the phone's sync loop). Any signed-in user may upload."""
 
@@ -80,7 +92,7 @@ class PhotoUploadController(Controller):
         return MissingAnswer(missing=await service.missing(database, data.sha256))
 
     # No framework body limit: the handler counts the bytes and refuses past MAX_UPLOAD_MB.
-    @put("/{sha256:str}", request_max_body_size=None)
+    @put("/{sha256:str}", request_max_body_size=None, operation_class=WholePhoto)
     async def upload(
         self, request: Request[Any, Any, Any], state: State, sha256: FromPath[str]
     ) -> Response[PhotoOut]:
@@ -91,7 +103,7 @@ class PhotoUploadController(Controller):
         )
         return _answer(done)
 
-    @patch("/{sha256:str}", request_max_body_size=None)
+    @patch("/{sha256:str}", request_max_body_size=None, operation_class=PhotoPiece)
     async def upload_piece(
         self,
         request: Request[Any, Any, Any],
