@@ -14,6 +14,8 @@ three-valued (Kleene): True, False, or None for unknown.
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Callable
 from typing import Any, Mapping
 
 from .caseinput import Case, parse_case
@@ -24,11 +26,15 @@ Truth = bool | None
 
 def evaluate(standard: Standard | Mapping[str, Any], case: Any) -> dict[str, Any]:
     """Judge one case against one version of the standards."""
-    document = standard.document if isinstance(standard, Standard) else standard
+    if isinstance(standard, Standard):
+        document, judges = standard.document, standard.judges  # compiled once per loaded version
+    else:
+        document, judges = standard, {}
     checked = parse_case(document, case)
-    category = document["categories"][checked.category]
-    judge = _Judge(category, checked)
-    clauses = {clause["id"]: judge.clause(clause) for clause in category["clauses"]}
+    judge = judges.get(checked.category)
+    if judge is None:
+        judge = judges[checked.category] = CategoryJudge(document["categories"][checked.category])
+    clauses = judge.clauses(checked)
     results = set(clauses.values())
     compliant: Truth = False if "fail" in results else None if "unknown" in results else True
     return {"category": checked.category, "compliant": compliant, "clauses": clauses}
@@ -70,35 +76,121 @@ def truth(cond: Mapping[str, Any], values: Mapping[str, Any], specs: Mapping[str
     return compare(value, cond["op"], cond["value"])
 
 
-class _Judge:
-    """Judges the clauses of one category for one checked case."""
+# -- the same rules, compiled --------------------------------------------------------------
+#
+# The server judges every inspection it receives, a few hundred a second in a sync batch;
+# walking the condition dicts for each one cost more than the rest of the judging. Each
+# category is compiled once into closures that follow `truth` and `compare` rule for
+# rule (the shared vectors hold both to the same answers).
 
-    def __init__(self, category: Mapping[str, Any], case: Case) -> None:
-        self.category = category
-        self.case = case
-        self.specs = category["observations"]
+# A compiled condition: a function of the case's values and its damage-area test.
+Condition = Callable[[Mapping[str, Any], Any], Truth]
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq,
+}
 
-    def clause(self, clause: Mapping[str, Any]) -> str:
-        if clause["id"] in self.case.not_applicable:
-            return "n/a"
-        passes = truth(clause["pass_when"], self.case.observations, self.specs, self.damage_area)
-        if passes is None:
-            return "unknown"
-        if passes:
-            return "pass"
-        exempt = clause.get("exempt_when")
-        if exempt is not None and truth(exempt, self.case.observations, self.specs) is True:
-            return "exempt"
-        return "fail"
 
-    def damage_area(self, test: Mapping[str, Any]) -> Truth:
+def compile_condition(cond: Mapping[str, Any], specs: Mapping[str, Any]) -> Condition:
+    """`cond` as a function of (values, damage_area) with the Kleene truth of `truth`."""
+    if "all" in cond:
+        every = [compile_condition(c, specs) for c in cond["all"]]
+
+        def all_of(values: Mapping[str, Any], area: Any) -> Truth:
+            unknown = False
+            for part in every:
+                result = part(values, area)
+                if result is False:
+                    return False
+                unknown = unknown or result is None
+            return None if unknown else True
+
+        return all_of
+    if "any" in cond:
+        some = [compile_condition(c, specs) for c in cond["any"]]
+
+        def any_of(values: Mapping[str, Any], area: Any) -> Truth:
+            unknown = False
+            for part in some:
+                result = part(values, area)
+                if result is True:
+                    return True
+                unknown = unknown or result is None
+            return None if unknown else False
+
+        return any_of
+    if "damage_area" in cond:
+        op, limit = cond["damage_area"]["op"], cond["damage_area"]["value"]
+        return lambda values, area: area(op, limit)
+    name = cond["obs"] if "obs" in cond else cond["field"]
+    test, limit = OPERATORS[cond["op"]], cond["value"]
+    when_missing: Truth = False if specs[name].get("exemption") else None
+
+    def comparison(values: Mapping[str, Any], area: Any) -> Truth:
+        value = values.get(name)
+        return when_missing if value is None else test(value, limit)
+
+    return comparison
+
+
+class CategoryJudge:
+    """The clauses of one category, compiled; judges checked cases of that category."""
+
+    def __init__(self, category: Mapping[str, Any]) -> None:
+        specs = category["observations"]
+        self.rules = [
+            (clause["id"], compile_condition(clause["pass_when"], specs),
+             compile_condition(clause["exempt_when"], specs) if clause.get("exempt_when") is not None else None)
+            for clause in category["clauses"]
+        ]
+        self.counts_when: dict[str, Condition | None] = {
+            kind: None if spec["counts_when"] == "always" else compile_condition(spec["counts_when"], spec["fields"])
+            for kind, spec in category.get("damage_types", {}).items()
+        }
+
+    def clauses(self, case: Case) -> dict[str, str]:
+        """Every clause's result for `case`, in file order."""
+        values, not_applicable = case.observations, case.not_applicable
+        area = _DamageArea(self.counts_when, case.defects)
+        results = {}
+        for clause_id, pass_when, exempt_when in self.rules:
+            if clause_id in not_applicable:
+                results[clause_id] = "n/a"
+                continue
+            passes = pass_when(values, area)
+            if passes is None:
+                results[clause_id] = "unknown"
+            elif passes:
+                results[clause_id] = "pass"
+            elif exempt_when is not None and exempt_when(values, area) is True:
+                results[clause_id] = "exempt"
+            else:
+                results[clause_id] = "fail"
+        return results
+
+
+class _DamageArea:
+    """The damage-area test of one case: the counting instances are summed once."""
+
+    def __init__(self, counts_when: Mapping[str, Condition | None], defects: list[dict[str, Any]]) -> None:
+        self.counts_when = counts_when
+        self.defects = defects
+        self.summed: tuple[float, bool] | None = None
+
+    def __call__(self, op: str, limit: float) -> Truth:
         """Compare the summed area of counting damage instances with the limit."""
-        types = self.category.get("damage_types", {})
+        if self.summed is None:
+            self.summed = self._sum()
+        total, uncertain = self.summed
+        result = compare(quantise(total), op, limit)
+        if uncertain and result:
+            return None  # what is unknown could still push the sum over the limit
+        return result
+
+    def _sum(self) -> tuple[float, bool]:
         total, uncertain = 0.0, False
-        for instance in self.case.defects:
-            spec = types[instance["type"]]
-            rule = spec["counts_when"]
-            counts = True if rule == "always" else truth(rule, instance, spec["fields"])
+        for instance in self.defects:
+            rule = self.counts_when[instance["type"]]
+            counts = True if rule is None else rule(instance, None)
             if counts is False:
                 continue
             area = instance.get("area_m2")
@@ -106,7 +198,4 @@ class _Judge:
                 uncertain = True
                 continue
             total += area
-        result = compare(quantise(total), test["op"], test["value"])
-        if uncertain and result:
-            return None  # what is unknown could still push the sum over the limit
-        return result
+        return total, uncertain

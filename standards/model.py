@@ -53,6 +53,8 @@ class Standard:
             key: _category(key, cat) for key, cat in document["categories"].items()
         }
         self._clauses = {c.id: c for cat in self.categories.values() for c in cat.clauses}
+        # The engine's compiled form of each category (standards.engine.CategoryJudge), made on first use.
+        self.judges: dict[str, Any] = {}
         # Insertion order is kept, not sorted: reordering clauses is a real change.
         canonical = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         self.etag: str = hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -17,6 +17,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from server.errors import AppError
 
 KINDS = ("inspection", "asset", "completion")  # work orders: completion kind (server/workorders/sync_completion.py)
@@ -45,6 +47,26 @@ def content_hash(body: Any) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed request body, and how its records' content hashes may be taken."""
+
+    document: Any
+    # msgspec, keys sorted, writes exactly the bytes of `canonical_json` (same key order,
+    # escapes, integers and shortest float digits) except for floats that Python writes
+    # with an exponent (1e-05, 1e+16). True when there are none of those.
+    msgspec_canonical: bool
+
+    def content_hash(self, body: Any) -> str:
+        """`content_hash(body)` for a body inside this document, the fast way when it is exact."""
+        if self.msgspec_canonical:
+            return hashlib.sha256(_SORTED_KEYS.encode(body)).hexdigest()
+        return content_hash(body)
+
+
+_SORTED_KEYS = msgspec.json.Encoder(order="sorted")
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -56,10 +78,28 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON (no NaN, Infinity or numbers beyond a double), or 400 `malformed_json`."""
+def parse_json(raw: bytes) -> Parsed:
+    """Strict JSON (no NaN, Infinity or numbers beyond a double), or 400 `malformed_json`.
+
+    msgspec parses several times faster than `json` and refuses everything `json` is told
+    to refuse here; what msgspec refuses goes to `json`, which either accepts it after all
+    (UTF-16 text, a lone surrogate) or explains the refusal with the line and column the
+    message names.
+    """
+    exponents = False
+
+    def float_hook(text: str) -> float:
+        nonlocal exponents
+        value = _finite_float(text)
+        exponents = exponents or "e" in repr(value)
+        return value
+
     try:
-        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return Parsed(msgspec.json.Decoder(float_hook=float_hook).decode(raw), msgspec_canonical=not exponents)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        pass
+    try:
+        return Parsed(json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float), False)
     except json.JSONDecodeError as exc:
         raise AppError(400, "malformed_json", "sync.malformed_json", field="", line=exc.lineno, column=exc.colno) from exc
     except (ValueError, RecursionError) as exc:  # NaN/Infinity, bad UTF-8, absurd nesting
@@ -84,7 +124,8 @@ def parse_record_id(value: Any, where: str) -> uuid.UUID:
 
 def parse_batch(raw: bytes) -> list[SyncRecord]:
     """The records of `POST /api/sync`, in order; AppError for a malformed batch."""
-    doc = parse_json(raw)
+    parsed = parse_json(raw)
+    doc = parsed.document
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
         raise AppError(422, "bad_batch", "sync.bad_batch", field="records")
     for key in doc:
@@ -100,7 +141,7 @@ def parse_batch(raw: bytes) -> list[SyncRecord]:
             raise AppError(422, "bad_record", "sync.bad_record", field=where)
         kind = parse_kind(item.get("kind"), f"{where}.kind")
         record_id = parse_record_id(item.get("id"), f"{where}.id")
-        records.append(SyncRecord(kind, record_id, item["body"], content_hash(item["body"])))
+        records.append(SyncRecord(kind, record_id, item["body"], parsed.content_hash(item["body"])))
     return records
 
 
@@ -108,8 +149,8 @@ def parse_single(kind: str, record_id: str, raw: bytes) -> SyncRecord:
     """The record of `PUT /api/sync/{kind}/{id}`; AppError for a bad kind, id or JSON."""
     kind = parse_kind(kind, "kind")
     rid = parse_record_id(record_id, "id")
-    body = parse_json(raw)
-    return SyncRecord(kind, rid, body, content_hash(body))
+    parsed = parse_json(raw)
+    return SyncRecord(kind, rid, parsed.document, parsed.content_hash(parsed.document))
 
 
 @dataclass(frozen=True)

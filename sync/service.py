@@ -9,7 +9,7 @@ For every record, in order:
 3. a plan is stored with a receipt holding its result.
 
 Speed: what a batch refers to is loaded in a handful of queries, and all plans are
-written together, one multi-row INSERT per table, inside one SAVEPOINT. Only if that
+written together, one multi-row INSERT per table (sync.bulk), inside one SAVEPOINT. Only if that
 fails on a constraint (another worker stored the same record or opened the same defect
 at the same moment — possible on PostgreSQL) is the batch done again record by record,
 each in its own SAVEPOINT, against freshly loaded state; a record that then collides is
@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import msgspec
 from litestar import Request
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,7 @@ from server.inspections.service import plan_inspection, referenced_asset_id, ref
 from server.photos.models import Photo
 from standards import StandardsSet
 from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
+from sync.bulk import BulkInsert
 from sync.context import AuditEntry, BatchState, Caller, Plan, Receipt
 from sync.models import SyncReceipt
 from sync.protocol import RecordRefused, SyncRecord
@@ -49,20 +50,26 @@ from sync.schemas import AssetResult, FieldError, InspectionResult, RecordResult
 log = logging.getLogger("fieldcheck.sync")
 
 # Insert order follows the foreign keys.
-TABLES: dict[str, Table] = {
-    name: cast(Table, model.__table__)
+TABLES: dict[str, BulkInsert] = {
+    name: BulkInsert(cast(Table, model.__table__))
     for name, model in [
         ("assets", Asset), ("inspections", Inspection), ("clause_results", ClauseResult),
         ("inspection_photos", InspectionPhoto), ("defects", Defect), ("defect_evidence", DefectEvidence),
         ("sync_receipts", SyncReceipt),
     ]
 }
-AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
+AUDIT_EVENTS = BulkInsert(cast(Table, AuditEvent.__table__))
 DEFECT_UPDATE = (
-    update(TABLES["defects"])
-    .where(TABLES["defects"].c.id == bindparam("b_id"))
+    update(TABLES["defects"].table)
+    .where(TABLES["defects"].table.c.id == bindparam("b_id"))
     .values(last_inspection_id=bindparam("b_last"), passed_inspection_id=bindparam("b_passed"))
 )
+# Built once (a batch runs them on every request), bound with the batch's ids.
+RECEIPTS = select(
+    SyncReceipt.id, SyncReceipt.kind, SyncReceipt.user_id, SyncReceipt.content_hash, SyncReceipt.status,
+    SyncReceipt.result,
+).where(SyncReceipt.id.in_(bindparam("ids", expanding=True)))
+PHOTOS_HELD = select(Photo.sha256).where(Photo.sha256.in_(bindparam("hashes", expanding=True)))
 RESULT_TYPES: dict[str, type[Any]] = {
     "inspection": InspectionResult, "asset": AssetResult,
     "completion": CompletionResult,  # work orders: completion kind
@@ -141,11 +148,7 @@ async def load_state(
     """
     state = BatchState(caller=caller, standards=standards)
     ids = list({r.id for r in records})
-    receipts = await db.execute(
-        select(SyncReceipt.id, SyncReceipt.kind, SyncReceipt.user_id, SyncReceipt.content_hash,
-               SyncReceipt.status, SyncReceipt.result).where(SyncReceipt.id.in_(ids))
-    )
-    for row in receipts:
+    for row in await db.execute(RECEIPTS, {"ids": ids}):
         state.receipts[row[0]] = Receipt(*row[1:])
     unreceipted = [i for i in ids if i not in state.receipts]
     if careful and unreceipted:
@@ -157,7 +160,7 @@ async def load_state(
     state.defects = await load_active_defects(db, list(state.assets))
     hashes = list({h for body in inspections for h in referenced_photos(body)})
     if hashes:
-        state.photos = set((await db.execute(select(Photo.sha256).where(Photo.sha256.in_(hashes)))).scalars())
+        state.photos = set((await db.execute(PHOTOS_HELD, {"hashes": hashes})).scalars())
     return state
 
 
@@ -220,21 +223,17 @@ async def _write(db: AsyncSession, caller: Caller, plans: list[Plan]) -> None:
         if name == "defects":
             # Concurrent batches take the unique-index locks in one order: no deadlock cycle.
             rows.sort(key=lambda r: (str(r["asset_id"]), r["clause_id"]))
-        if rows:
-            await connection.execute(insert(table), rows)
+        await table.execute(connection, rows)
     updates = sorted((u for plan in plans for u in plan.defect_updates), key=lambda u: str(u["b_id"]))
     if updates:
         await connection.execute(DEFECT_UPDATE, updates)
-    events = [_audit_row(caller, entry) for plan in plans for entry in plan.audit]
-    if events:
-        await connection.execute(insert(AUDIT_EVENTS), events)
+    await AUDIT_EVENTS.execute(connection, [_audit_row(caller, entry) for plan in plans for entry in plan.audit])
 
 
 def _audit_row(caller: Caller, entry: AuditEntry) -> dict[str, Any]:
-    """One audit event as `record_event` would write it, for a multi-row INSERT.
+    """One audit event as `record_event` would write it, for the batch's multi-row INSERT.
 
-    (`record_event` adds ORM objects, which SQLite can only insert one statement each;
-    a bulk variant belongs in server/audit/service.py.)
+    (`record_event` adds ORM objects, which SQLite can only insert one statement each.)
     """
     details = dict(entry.details)
     if caller.request is not None and caller.request.client is not None:

@@ -19,20 +19,36 @@ import datetime as dt
 import uuid
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from server.defects.lifecycle import respond_by
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.inspections.models import Inspection
 from standards import Standard
 from sync.context import ActiveDefect, AssetInfo, AuditEntry, Plan
 
-H = dt.timedelta(hours=1)
-# Time to respond to a new defect, by severity. TODO(lead): make this configuration
-# (a settings dataclass in server/config.py); server/demo/orders.py has the same table.
-RESPONSE_TIMES: dict[str, dt.timedelta] = {"urgent": 24 * H, "high": 72 * H, "normal": 7 * 24 * H, "low": 30 * 24 * H}
 PASSING = ("pass", "exempt")
+
+
+_LAST, _PASSED = aliased(Inspection), aliased(Inspection)
+# Built once: a sync batch runs these for every request (bound with the batch's assets).
+_LOCK_ACTIVE = (
+    select(Defect.id)
+    .where(Defect.asset_id.in_(bindparam("assets", expanding=True)), Defect.status.in_(ACTIVE_STATUSES))
+    .order_by(Defect.id)
+    .with_for_update(key_share=True)
+)
+_ACTIVE = (
+    select(
+        Defect.id, Defect.asset_id, Defect.clause_id, Defect.last_inspection_id, _LAST.observed_at,
+        Defect.passed_inspection_id, _PASSED.observed_at,
+    )
+    .join(_LAST, _LAST.id == Defect.last_inspection_id)
+    .outerjoin(_PASSED, _PASSED.id == Defect.passed_inspection_id)
+    .where(Defect.asset_id.in_(bindparam("assets", expanding=True)), Defect.status.in_(ACTIVE_STATUSES))
+)
 
 
 async def load_active_defects(
@@ -45,22 +61,8 @@ async def load_active_defects(
         # Lock them first, in id order: concurrent batches that touch the same defects then
         # queue one behind the other instead of deadlocking. (SQLite writers already hold
         # the one write lock.)
-        await db.execute(
-            select(Defect.id)
-            .where(Defect.asset_id.in_(asset_ids), Defect.status.in_(ACTIVE_STATUSES))
-            .order_by(Defect.id)
-            .with_for_update(key_share=True)
-        )
-    last, passed = aliased(Inspection), aliased(Inspection)
-    rows = await db.execute(
-        select(
-            Defect.id, Defect.asset_id, Defect.clause_id, Defect.last_inspection_id, last.observed_at,
-            Defect.passed_inspection_id, passed.observed_at,
-        )
-        .join(last, last.id == Defect.last_inspection_id)
-        .outerjoin(passed, passed.id == Defect.passed_inspection_id)
-        .where(Defect.asset_id.in_(asset_ids), Defect.status.in_(ACTIVE_STATUSES))
-    )
+        await db.execute(_LOCK_ACTIVE, {"assets": asset_ids})
+    rows = await db.execute(_ACTIVE, {"assets": asset_ids})
     return {(row[1], row[2]): ActiveDefect(*row) for row in rows}
 
 
@@ -79,20 +81,21 @@ def track_defects(
     """
     opened: list[str] = []
     updated: list[str] = []
+    inspection = str(inspection_id)  # the id as the audit trail writes it (made once: UUID.__str__ is slow)
     for clause_id, result in clauses.items():
         current = active.get((asset.id, clause_id))
         if result == "fail":
             if current is None:
-                opened.append(_open(plan, asset, inspection_id, observed_at, standard, clause_id))
+                opened.append(_open(plan, asset, inspection_id, inspection, observed_at, standard, clause_id))
             else:
-                _add_evidence(plan, current, inspection_id, observed_at)
-                updated.append(str(current.id))
+                updated.append(_add_evidence(plan, current, inspection_id, inspection, observed_at))
         elif result in PASSING and current is not None and _passes(current, observed_at):
             state = replace(current, passed_inspection_id=inspection_id, passed_observed_at=observed_at)
             _update(plan, state)
-            plan.audit.append(AuditEntry("defect.passed", "defect", str(current.id),
-                                         {"inspection_id": str(inspection_id), "clause_id": clause_id}))
-            updated.append(str(current.id))
+            defect = str(current.id)
+            plan.audit.append(AuditEntry("defect.passed", "defect", defect,
+                                         {"inspection_id": inspection, "clause_id": clause_id}))
+            updated.append(defect)
     return opened, updated
 
 
@@ -101,7 +104,7 @@ def _passes(defect: ActiveDefect, observed_at: dt.datetime) -> bool:
     return defect.passed_inspection_id is None and observed_at > defect.last_observed_at
 
 
-def _open(plan: Plan, asset: AssetInfo, inspection_id: uuid.UUID, observed_at: dt.datetime,
+def _open(plan: Plan, asset: AssetInfo, inspection_id: uuid.UUID, inspection: str, observed_at: dt.datetime,
           standard: Standard, clause_id: str) -> str:
     severity = standard.clause(clause_id).severity
     defect_id = uuid.uuid4()
@@ -109,7 +112,7 @@ def _open(plan: Plan, asset: AssetInfo, inspection_id: uuid.UUID, observed_at: d
         "id": defect_id, "asset_id": asset.id, "zone_id": asset.zone_id, "category": asset.category,
         "clause_id": clause_id, "severity": severity, "status": "open", "lat": asset.lat, "lon": asset.lon,
         # The fault was seen when the inspection was made, however late the phone synced.
-        "opened_at": observed_at, "respond_by": observed_at + RESPONSE_TIMES[severity],
+        "opened_at": observed_at, "respond_by": respond_by(observed_at, severity),  # RESPONSE_TIMES
         "opened_by_inspection_id": inspection_id, "last_inspection_id": inspection_id,
         "passed_inspection_id": None, "closed_at": None, "dismissed_reason": None,
     })
@@ -117,12 +120,13 @@ def _open(plan: Plan, asset: AssetInfo, inspection_id: uuid.UUID, observed_at: d
     plan.defects.append(ActiveDefect(defect_id, asset.id, clause_id, inspection_id, observed_at, None, None))
     plan.audit.append(AuditEntry("defect.opened", "defect", str(defect_id), {
         "asset_id": str(asset.id), "clause_id": clause_id, "severity": severity,
-        "inspection_id": str(inspection_id), "standards_version": standard.version,
+        "inspection_id": inspection, "standards_version": standard.version,
     }))
     return str(defect_id)
 
 
-def _add_evidence(plan: Plan, defect: ActiveDefect, inspection_id: uuid.UUID, observed_at: dt.datetime) -> None:
+def _add_evidence(plan: Plan, defect: ActiveDefect, inspection_id: uuid.UUID, inspection: str,
+                  observed_at: dt.datetime) -> str:
     plan.insert("defect_evidence", {"defect_id": defect.id, "inspection_id": inspection_id})
     state = defect
     if observed_at >= defect.last_observed_at:
@@ -131,8 +135,10 @@ def _add_evidence(plan: Plan, defect: ActiveDefect, inspection_id: uuid.UUID, ob
         state = replace(state, passed_inspection_id=None, passed_observed_at=None)  # the fault is back
     if state != defect:
         _update(plan, state)
-    plan.audit.append(AuditEntry("defect.evidence_added", "defect", str(defect.id),
-                                 {"inspection_id": str(inspection_id), "clause_id": defect.clause_id}))
+    key = str(defect.id)
+    plan.audit.append(AuditEntry("defect.evidence_added", "defect", key,
+                                 {"inspection_id": inspection, "clause_id": defect.clause_id}))
+    return key
 
 
 def _update(plan: Plan, state: ActiveDefect) -> None:

@@ -107,9 +107,10 @@ def _plan(state: BatchState, record: SyncRecord, asset: AssetInfo, observed_at: 
     disagreed = _disagreements(body, judged)
     if disagreed:
         details["client_disagreed"] = disagreed  # the phone judged otherwise; the server's verdict stands
-    plan.audit.insert(0, AuditEntry("inspection.received", "inspection", str(record.id), details))
+    inspection = str(record.id)
+    plan.audit.insert(0, AuditEntry("inspection.received", "inspection", inspection, details))
     plan.result = {
-        "inspection_id": str(record.id), "verdict": verdict, "compliant": judged["compliant"],
+        "inspection_id": inspection, "verdict": verdict, "compliant": judged["compliant"],
         "standards_version": standard.version, "clauses": judged["clauses"],
         "defects_opened": opened, "defects_updated": updated,
     }
