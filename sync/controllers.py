@@ -2,21 +2,20 @@
 
 The request bodies are read raw and parsed by sync.protocol, so every refusal carries a
 stable code, the field at fault and a message in the user's language; their shapes are
-documented in the OpenAPI schema by hand (see `_documented`).
+documented in the OpenAPI schema by hand (`server.openapi.with_request_body`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
 from server.accounts.guards import role_in
 from server.deps import DbSession
+from server.openapi import with_request_body
 from server.web import current_user, request_language
 from server.workorders.sync_completion import refuse_other_kinds  # work orders: completion kind
 from sync.protocol import MAX_BATCH_BYTES, MAX_RECORD_BYTES, parse_batch, parse_single
@@ -45,24 +44,12 @@ an id that is not a UUID is 422 for the request; over 1 MB is 413.
 """
 
 
-def _documented(schema: dict[str, Any], description: str) -> type[Operation]:
-    """An Operation class whose request body is `schema` (the handler reads the body raw)."""
-
-    @dataclass
-    class DocumentedOperation(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = RequestBody(
-                required=True,
-                description=description,
-                content={"application/json": OpenAPIMediaType(schema=schema)},  # type: ignore[arg-type]
-            )
-
-    return DocumentedOperation
-
-
-BatchOperation = _documented(inline_schema(SyncBatchIn), "{\"records\": [{kind, id, body}, …]}")
-SingleOperation = _documented(
-    {"oneOf": [inline_schema(InspectionBody), inline_schema(AssetBody)]}, "the record's body, by kind"
+BatchOperation = with_request_body(
+    {"application/json": inline_schema(SyncBatchIn)}, "{\"records\": [{kind, id, body}, …]}"
+)
+SingleOperation = with_request_body(
+    {"application/json": {"oneOf": [inline_schema(InspectionBody), inline_schema(AssetBody)]}},
+    "the record's body, by kind",
 )
 RECORD_RESPONSES = {
     status: ResponseSpec(RecordResult, description=text)

@@ -97,6 +97,9 @@ class BodyChecker:
         if len(value) > max_length:
             self.add(f"body.{name}", "too_long", "sync.too_long", max=max_length)
             return None
+        if "\x00" in value:  # PostgreSQL cannot store it; refused on both backends alike
+            self.add(f"body.{name}", "bad_text", "error.unstorable_text")
+            return None
         return value
 
     def observed_at(self, name: str, now: dt.datetime) -> dt.datetime | None:

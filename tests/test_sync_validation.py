@@ -68,6 +68,7 @@ BAD_INSPECTIONS: list[tuple[str, Any, str, str]] = [
     ("latitude as text", lambda i: inspection(i["asset"], position={"lat": "32.1", "lon": 118.7}), "body.position.lat", "bad_type"),
     ("negative accuracy", lambda i: inspection(i["asset"], position={"lat": 32.1, "lon": 118.7, "accuracy_m": -1}), "body.position.accuracy_m", "out_of_range"),
     ("notes a number", lambda i: inspection(i["asset"], notes=5), "body.notes", "bad_type"),
+    ("notes with a NUL", lambda i: inspection(i["asset"], notes="a\x00b"), "body.notes", "bad_text"),
     ("photo not a hash", lambda i: inspection(i["asset"], photos=[{"sha256": "photo.jpg"}]), "body.photos[0].sha256", "bad_photo_hash"),
     ("photo of no damage", lambda i: inspection(i["asset"], photos=[{"sha256": "ab" * 32, "damage_index": 0}]), "body.photos[0].damage_index", "bad_damage_index"),
     ("verdict not a flag", lambda i: inspection(i["asset"], compliant="yes"), "body.compliant", "bad_type"),
@@ -93,6 +94,7 @@ BAD_ASSETS: list[tuple[str, dict[str, Any], str, str]] = [
     ("no position", {"category": "seating", "name": "x", "position": None}, "body.position", "required"),
     ("off the planet", {"category": "seating", "name": "x", "position": {"lat": 91, "lon": 200}}, "body.position.lon", "out_of_range"),
     ("name too long", {"category": "seating", "name": "x" * 161, "position": {"lat": 32.105, "lon": 118.705}}, "body.name", "too_long"),
+    ("name with a NUL", {"category": "seating", "name": "x\x00", "position": {"lat": 32.105, "lon": 118.705}}, "body.name", "bad_text"),
 ]
 
 
