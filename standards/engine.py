@@ -92,32 +92,21 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 
 def compile_condition(cond: Mapping[str, Any], specs: Mapping[str, Any]) -> Condition:
     """`cond` as a function of (values, damage_area) with the Kleene truth of `truth`."""
-    if "all" in cond:
-        every = [compile_condition(c, specs) for c in cond["all"]]
+    if "all" in cond or "any" in cond:
+        # Kleene: one decisive part (False for all, True for any) settles it; else unknown wins.
+        decisive = "any" in cond
+        parts = [compile_condition(c, specs) for c in cond["any" if decisive else "all"]]
 
-        def all_of(values: Mapping[str, Any], area: Any) -> Truth:
+        def combined(values: Mapping[str, Any], area: Any) -> Truth:
             unknown = False
-            for part in every:
+            for part in parts:
                 result = part(values, area)
-                if result is False:
-                    return False
+                if result is decisive:
+                    return decisive
                 unknown = unknown or result is None
-            return None if unknown else True
+            return None if unknown else not decisive
 
-        return all_of
-    if "any" in cond:
-        some = [compile_condition(c, specs) for c in cond["any"]]
-
-        def any_of(values: Mapping[str, Any], area: Any) -> Truth:
-            unknown = False
-            for part in some:
-                result = part(values, area)
-                if result is True:
-                    return True
-                unknown = unknown or result is None
-            return None if unknown else False
-
-        return any_of
+        return combined
     if "damage_area" in cond:
         op, limit = cond["damage_area"]["op"], cond["damage_area"]["value"]
         return lambda values, area: area(op, limit)
