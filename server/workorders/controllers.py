@@ -28,9 +28,9 @@ from server.web import render
 from server.workorders import webhooks
 from server.workorders.api import DefectApiController, MapApiController, NotificationApiController, WorkOrderApiController
 from server.workorders.http import after_post, form_of, user_of
-from server.workorders.notifications import mark_read, recent_notifications, unread_counts
+from server.workorders.notifications import unread_counts
 from server.workorders.queries import orders_of_contractor, webhook_log
-from server.workorders.supervisor_pages import order_page, step_or_page
+from server.workorders.supervisor_pages import notifications_page, order_page, read_all_notifications, step_or_page
 from server.workorders.settings import get_workorder_settings
 from server.workorders.webhooks import names_private_host
 
@@ -68,15 +68,11 @@ class ContractorPages(Controller):
 
     @get("/notifications")
     async def notifications(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
-        user = user_of(request)
-        return render(request, "contractor/notifications.html", title_key="notice.title",
-                      items=await recent_notifications(db, user.id), unread=await unread_counts(db, user.id),
-                      order_base="/contractor/orders/", read_url="/contractor/notifications/read")
+        return await notifications_page(request, db, "contractor")
 
     @post("/notifications/read")
     async def read_all(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
-        await mark_read(db, user_of(request).id)
-        return after_post(request, db, "/contractor/notifications")
+        return await read_all_notifications(request, db, "contractor")
 
     @get("/webhook")
     async def webhook(self, request: Request[Any, Any, Any], db: DbSession) -> Template:

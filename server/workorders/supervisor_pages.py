@@ -76,6 +76,19 @@ async def step_or_page(
     return None
 
 
+async def notifications_page(request: Request[Any, Any, Any], db: AsyncSession, area: str) -> Template:
+    """The signed-in user's notifications, in `area` ("supervise" or "contractor")."""
+    user = user_of(request)
+    return render(request, f"{area}/notifications.html", title_key="notice.title",
+                  items=await recent_notifications(db, user.id), unread=await unread_counts(db, user.id),
+                  order_base=f"/{area}/orders/", read_url=f"/{area}/notifications/read")
+
+
+async def read_all_notifications(request: Request[Any, Any, Any], db: AsyncSession, area: str) -> Redirect:
+    await mark_read(db, user_of(request).id)
+    return after_post(request, db, f"/{area}/notifications")
+
+
 class SupervisorOrderPages(Controller):
     path = "/supervise"
     guards = [role_in("supervisor")]
@@ -152,15 +165,11 @@ class SupervisorOrderPages(Controller):
 
     @get("/notifications")
     async def notifications(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
-        user = user_of(request)
-        return render(request, "supervise/notifications.html", title_key="notice.title",
-                      items=await recent_notifications(db, user.id), unread=await unread_counts(db, user.id),
-                      order_base="/supervise/orders/", read_url="/supervise/notifications/read")
+        return await notifications_page(request, db, "supervise")
 
     @post("/notifications/read")
     async def read_all(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
-        await mark_read(db, user_of(request).id)
-        return after_post(request, db, "/supervise/notifications")
+        return await read_all_notifications(request, db, "supervise")
 
     @get("/webhooks")
     async def webhooks(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
