@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import anyio
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
@@ -77,6 +78,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.db = Database.connect(settings.db)
+        # At most two argon2 checks at once per worker (each takes 64 MiB and a core's worth of
+        # work): a burst of sign-ins waits its turn instead of starving every other request.
+        app.state.password_checks = anyio.CapacityLimiter(2)
         # What start-up built lives as long as the app: spare the garbage collector from
         # walking it again in every full collection (a sixth of the sync path's CPU time,
         # docs/benchmarks.md). Unfrozen at shutdown, so an app made and dropped (tests) frees.

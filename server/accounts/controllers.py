@@ -6,7 +6,7 @@ from typing import Any
 
 import anyio
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -32,14 +32,6 @@ def _cookie(key: str, value: str, *, max_age: int | None, httponly: bool = True)
         samesite="lax",
         path="/",
     )
-
-
-def _password_checks(state: State) -> anyio.CapacityLimiter:
-    """At most two argon2 checks at once per worker (each takes 64 MiB and a core's worth of
-    work): a burst of sign-ins waits its turn instead of starving every other request."""
-    if getattr(state, "password_checks", None) is None:
-        state.password_checks = anyio.CapacityLimiter(2)
-    return state.password_checks
 
 
 class AccountController(Controller):
@@ -77,7 +69,7 @@ class AccountController(Controller):
                 username=username,
             )
         if not await anyio.to_thread.run_sync(verify_password, user.password_hash if user else None, password,
-                                              limiter=_password_checks(request.app.state)):
+                                              limiter=request.app.state.password_checks):
             await record_event(db, None, "auth.sign_in_failed", "user", username[:64] or "-", request=request)
             return render(
                 request,
