@@ -32,7 +32,6 @@ from server.workorders.notifications import unread_counts
 from server.workorders.queries import orders_of_contractor, webhook_log
 from server.workorders.supervisor_pages import notifications_page, order_page, read_all_notifications, step_or_page
 from server.workorders.settings import get_workorder_settings
-from server.workorders.webhooks import names_private_host
 
 MAX_URL = 500
 
@@ -100,7 +99,7 @@ class ContractorPages(Controller):
         if url and (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL):
             return await self._webhook_page(request, db, AppError(422, "bad_webhook_url", "webhook.bad_url",
                                                                    field="webhook_url"))
-        if url and names_private_host(url) and not get_workorder_settings().webhook_allow_private:
+        if url and webhooks.names_private_host(url) and not get_workorder_settings().webhook_allow_private:
             return await self._webhook_page(request, db, AppError(422, "private_webhook_url", "webhook.private_url",
                                                                    field="webhook_url"))
         contractor = await db.get(Contractor, company, with_for_update=True)
