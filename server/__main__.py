@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 import time
 
@@ -50,7 +51,14 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(_args: argparse.Namespace) -> int:
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+def _demo(args: argparse.Namespace) -> int:
     from server.db import Database
     from server.demo import DEMO_ACCOUNTS, load_demo
 
@@ -58,7 +66,7 @@ def _demo(_args: argparse.Namespace) -> int:
         db = Database.connect(get_settings().db)
         try:
             started = time.perf_counter()
-            summary = await load_demo(db)
+            summary = await load_demo(db, today=args.today)
             took = time.perf_counter() - started
         finally:
             await db.dispose()
@@ -155,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (use PostgreSQL for more than one)")
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
-    sub.add_parser("demo", help="load the demo site (once; running it again changes nothing)").set_defaults(func=_demo)
+    demo = sub.add_parser("demo", help="load the demo site (once; running it again changes nothing)")
+    demo.add_argument("--today", type=_day, help="the day its three months of history end, YYYY-MM-DD "
+                      "(default: today in the site's time zone); the same day always gives the same demo")
+    demo.set_defaults(func=_demo)
     overdue = sub.add_parser("overdue", help="mark work orders past their due time (notifications, webhooks); cron-safe")
     overdue.add_argument("--if-free", action="store_true", help="skip if the app's scheduled run holds the job's lock")
     overdue.set_defaults(func=_overdue)

@@ -10,6 +10,7 @@ created from a migrated template.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import os
 import re
@@ -27,6 +28,10 @@ from server.db import Database
 from server.migrate import upgrade
 
 BACKEND = os.environ.get("FIELDCHECK_TEST_DB", "sqlite")
+# The day the demo's history ends in every test that loads it: the demo is built from its
+# `today`, so a test that reads demo facts ("Z1-SE-001 has an open SE-2 defect") needs the
+# same demo on every day the suite runs. Nothing may compare it with the wall clock.
+DEMO_TODAY = dt.date(2026, 11, 22)
 PG = os.environ.get("FIELDCHECK_TEST_PG", "postgres@127.0.0.1:5432")
 _counter = itertools.count()
 
@@ -116,7 +121,7 @@ def demo_database_url(database_factory: DatabaseFactory) -> Iterator[str]:
     async def load() -> None:
         db = Database.connect(DatabaseSettings(url=url))
         try:
-            await load_demo(db)
+            await load_demo(db, today=DEMO_TODAY)
         finally:
             await db.dispose()
 

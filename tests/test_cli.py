@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +106,37 @@ async def test_backup_while_writing_then_restore_into_a_fresh_database(
     refused = await asyncio.to_thread(fieldcheck, "restore", str(archive), url=target, media=tmp_path / "other")
     assert refused.returncode == 1 and "restore failed" in refused.stderr
     await asyncio.to_thread(database_factory.drop, target)
+
+
+def test_demo_without_a_day_ends_its_history_today_on_the_site_clock(database_url: str, tmp_path: Path) -> None:
+    """`make run` on any date: at 16:30 UTC on 1 March it is already 2 March in Shanghai, and
+    the demo's three months of history end there (the clock set by faketime). With --today
+    the demo is the same on every day (what the tests load)."""
+    assert shutil.which("faketime"), "faketime is missing: `make test-deps` installs it"
+    env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(tmp_path), "TZ": "UTC"}
+    run = subprocess.run(["faketime", "-f", "@2027-03-01 16:30:00", sys.executable, "-m", "server", "demo"],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "demo site loaded" in run.stdout
+
+    async def loaded() -> tuple[dict, dt.datetime]:
+        from server.models import AuditEvent, Inspection
+
+        db = Database.connect(DatabaseSettings(url=database_url))
+        try:
+            async with db.session(write=False) as s:
+                details = await s.scalar(select(AuditEvent.details).where(AuditEvent.action == "demo.loaded"))
+                last = await s.scalar(select(func.max(Inspection.observed_at)))
+                return details, last
+        finally:
+            await db.dispose()
+
+    details, last = asyncio.run(loaded())
+    details = details if isinstance(details, dict) else json.loads(details)
+    assert details["today"] == "2027-03-02" and details["history_from"] == "2026-12-01"
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    last = last if last.tzinfo else last.replace(tzinfo=dt.timezone.utc)
+    assert last.astimezone(shanghai).date() == dt.date(2027, 3, 1)  # yesterday: the history ends today
+
+    bad = fieldcheck("demo", "--today", "2027-02-30", url=database_url, media=tmp_path)
+    assert bad.returncode == 2 and "not a day (YYYY-MM-DD): '2027-02-30'" in bad.stderr

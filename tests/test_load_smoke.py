@@ -25,6 +25,7 @@ from server.inspections.models import Inspection, InspectionPhoto
 from server.photos.models import Photo
 from server.photos.storage import MediaStore
 from sync.models import SyncReceipt
+from tests.conftest import DEMO_TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -40,7 +41,7 @@ async def _with_database(url: str, work: Callable[[Database], Awaitable[T]]) -> 
 
 
 def test_a_short_load_run_stores_everything_it_reports(database_url: str, tmp_path: Path) -> None:
-    asyncio.run(_with_database(database_url, load_demo))
+    asyncio.run(_with_database(database_url, lambda db: load_demo(db, today=DEMO_TODAY)))
     media = tmp_path / "media"
     run = subprocess.run(
         [sys.executable, "-m", "bench.load", "--database-url", database_url, "--media", str(media),

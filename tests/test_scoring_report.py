@@ -5,11 +5,13 @@ Needs poppler-utils (pdftoppm, pdftotext) and a CJK font (fonts-noto-cjk) on the
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
@@ -17,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from server.db import Database
-from tests.conftest import sign_in
+from tests.conftest import DEMO_TODAY, sign_in
 from tests.factories import PASSWORD
 from tests.test_scoring_example import build_example
 
@@ -86,8 +88,11 @@ async def test_a_contractor_gets_a_report_of_its_own_scope_only(client: AsyncTes
 async def test_the_demo_month_page_and_report(demo_client: AsyncTestClient, tmp_path: Path) -> None:
     await sign_in(demo_client, "supervisor", "Super-2026-demo")
     landing = await demo_client.get("/scores", follow_redirects=False)
-    assert landing.status_code == 302
-    month_url = landing.headers["location"]
+    assert landing.status_code == 302  # to the last month that is over on the site's clock
+    shanghai_month = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().replace(day=1) - dt.timedelta(days=1)
+    assert landing.headers["location"] == f"/scores/{shanghai_month:%Y-%m}"
+    last_demo_month = DEMO_TODAY.replace(day=1) - dt.timedelta(days=1)  # the demo's, whatever the day
+    month_url = f"/scores/{last_demo_month:%Y-%m}"
     page = BeautifulSoup((await demo_client.get(month_url)).text, "html.parser")
     zones = [tr["data-scope"] for tr in page.select("table[data-kind=zone] tbody tr")]
     assert zones == ["zone:Z1", "zone:Z2", "zone:Z3", "zone:Z4", "zone:Z5"]

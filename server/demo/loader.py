@@ -144,10 +144,11 @@ async def load_demo(db: Database, *, today: dt.date | None = None,
     """Load the demo site RIVERSIDE, its people and its history, in one transaction.
 
     Does nothing (and says `already_loaded=True`) when the site is already there.
-    `today` sets where the history ends (default: today); `standards` defaults to the
-    package's own standards data.
+    `today` sets where the history ends (default: today on the site's clock, so that a
+    demo loaded at 00:30 in Shanghai ends on Shanghai's date, not UTC's); `standards`
+    defaults to the package's own standards data.
     """
-    today = today or dt.date.today()
+    today = today or dt.datetime.now(ZoneInfo(SITE_TIMEZONE)).date()
     async with db.session(write=False) as session:
         if await _site_id(session) is not None:
             return await _summary(session, already_loaded=True)

@@ -37,7 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.config import REPO_ROOT
-from tests.conftest import _pg_admin
+from tests.conftest import DEMO_TODAY, _pg_admin
 
 CHROMIUM = os.environ.get("FIELDCHECK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -83,7 +83,7 @@ def demo_template_url(database_factory: Any) -> str:
     async def load() -> None:
         db = Database.connect(DatabaseSettings(url=url))
         try:
-            await load_demo(db)
+            await load_demo(db, today=DEMO_TODAY)
         finally:
             await db.dispose()
 
@@ -315,8 +315,20 @@ def wait_until(page: Any, js: str, timeout_ms: int = 15000, arg: Any = None) -> 
 
 
 def wait_for_service_worker(page: Any) -> None:
-    """Until the service worker controls the page (its install precached the shell)."""
-    wait_until(page, "() => !!navigator.serviceWorker.controller", 20000)
+    """Until the service worker controls the page (its install precached the shell).
+
+    `clients.claim()` on activation takes the pages open at that moment; a page whose
+    navigation began while the worker was activating (likely on a loaded machine) is only
+    controlled from its next load, as on a phone. So: wait until a worker is active, then
+    reload once if it still does not control this page."""
+    active = "async () => { const r = await navigator.serviceWorker.getRegistration(); " \
+             "return !!(r && r.active && r.active.state === 'activated'); }"
+    wait_until(page, active, 60000)
+    try:
+        wait_until(page, "() => !!navigator.serviceWorker.controller", 5000)
+    except AssertionError:
+        page.reload()
+        wait_until(page, "() => !!navigator.serviceWorker.controller", 15000)
 
 
 def collect_errors(page: Any) -> list[str]:
