@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install install-test test-deps test-sqlite test-postgresql bench clean fonts
+.PHONY: run test install install-test test-deps test-sqlite test-postgresql test-dates bench clean fonts
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,13 +44,19 @@ test-sqlite: install-test
 test-postgresql: install-test test-deps
 	FIELDCHECK_TEST_DB=postgresql $(PYTEST)
 
+## test-dates: the date-sensitive tests with the clock at awkward moments (tests/date_sweep.py)
+test-dates: install-test test-deps
+	$(PY) -m tests.date_sweep --backend sqlite
+	$(PY) -m tests.date_sweep --backend postgresql
+
 # What the tests need from the machine: PostgreSQL up, node for the phone's evaluator,
 # a CJK font and poppler for the monthly PDF, Debian's Chromium for the browser tests
-# (Playwright is pointed at /usr/bin/chromium).
+# (Playwright is pointed at /usr/bin/chromium), faketime for the clock in the date tests.
 test-deps:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start
 	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
+	@command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime)
 	@# The monthly PDF needs a CJK font; its test reads the PDF back with poppler's tools.
 	@if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v pdftoppm >/dev/null; then \
 		apt-get update -qq && apt-get install -y -qq fonts-noto-cjk poppler-utils; fi
