@@ -19,6 +19,7 @@ from server.accounts.sessions import SESSION_COOKIE, close_session, open_session
 from server.audit.service import record_event
 from server.config import get_settings
 from server.i18n import LANGUAGES
+from server.text import unstorable
 from server.web import LANG_COOKIE, current_user, render, safe_next, see_other
 
 
@@ -51,6 +52,10 @@ class AccountController(Controller):
         password = str(form.get("password", ""))
         target = safe_next(str(form.get("next", "")) or None)
         address = request.client.host if request.client else None
+        bad = next((name for name, value in (("username", username), ("password", password)) if unstorable(value)), None)
+        if bad is not None:  # the one text rule (server/text.py): never a name nor a password anyone has
+            return render(request, "accounts/login.html", status_code=422, title_key="auth.sign_in", next=target,
+                          error=f"auth.bad_text_{bad}", error_code="bad_text", username="")
         # Reads first, on a reading session, and the password check in a thread: neither the
         # SQLite write lock nor the event loop is held through argon2's deliberate slowness.
         async with request.app.state.db.session(write=False) as reader:

@@ -47,8 +47,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The database is unavailable for a moment; try again shortly (the phone resends its records by itself).",
     },
     "error.unstorable_text": {
-        "zh": "请求中含有无法保存的字符（U+0000 空字符），请删除后重试。",
-        "en": "The request holds a character that cannot be stored (U+0000, the null character); remove it and try again.",
+        "zh": "请求中含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请删除后重试。",
+        "en": "The request holds a character that cannot be stored (U+0000, the null character, or half of an "
+              "emoji); remove it and try again.",
     },
     # fields
     "field.observed_at": {"zh": "检查时间", "en": "Inspected at"},
@@ -825,5 +826,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "offline.owner_waiting": {
         "zh": "等待 {user} 登录：只会以其账号发送。",
         "en": "Waiting for {user} to sign in: it is sent only under their account.",
+    },
+    # hardening (issue 11): the one text rule, proof of fix, sign-in limits
+    "text.bad": {
+        "zh": "含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请删除或重新输入后再试。",
+        "en": "holds a character that cannot be stored (U+0000, or half of an emoji cut off); "
+              "delete or retype it and try again.",
+    },
+    "auth.bad_text_username": {
+        "zh": "“用户名”含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请重新输入。",
+        "en": "“username” holds a character that cannot be stored (U+0000, or half of an emoji cut off); retype it.",
+    },
+    "auth.bad_text_password": {
+        "zh": "“密码”含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请重新输入。",
+        "en": "“password” holds a character that cannot be stored (U+0000, or half of an emoji cut off); retype it.",
+    },
+    "text.bad_field": {
+        "zh": "“{name}”含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请删除或重新输入后再试。",
+        "en": "“{name}” holds a character that cannot be stored (U+0000, or half of an emoji cut off); "
+              "delete or retype it and try again.",
     },
 }

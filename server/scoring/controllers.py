@@ -17,6 +17,7 @@ from server.accounts.guards import role_in
 from server.csvfile import MEDIA_TYPE as CSV_MEDIA_TYPE
 from server.deps import DbSession
 from server.errors import AppError
+from server.text import check_fields
 from server.scoring import formatting as fmt
 from server.scoring.access import check_visible, not_found, own_scope, parse_scope
 from server.scoring.charts import map_layout, svg_map, svg_trend, trend_layout
@@ -202,6 +203,7 @@ class ScoresController(Controller):
     @post("/{month:str}/reopen", guards=[role_in("admin")])
     async def reopen(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[Any]:
         form = await request.form()
+        check_fields(form)
         site = await require_site(db)
         await reopen_month(db, site, parse_month(month), _user(request).id, str(form.get("reason", "")), request)
         return see_other(f"/scores/{parse_month(month)}")

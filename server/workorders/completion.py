@@ -30,6 +30,7 @@ from server.config import get_settings
 from server.db import utcnow
 from server.defects.models import Defect
 from server.errors import AppError
+from server.text import CODE as TEXT_CODE, FIELD_MESSAGE_KEY as TEXT_FIELD_KEY, unstorable
 from server.i18n import translate
 from server.photos.models import Photo
 from server.web import localtime
@@ -117,6 +118,8 @@ def _parse(body: Any, work_order_id: uuid.UUID, now: dt.datetime, refusal: Refus
         notes = ""
     if not isinstance(notes, str) or len(notes) > MAX_NOTES:
         refusal.add("body.notes", "bad_notes", "completion.bad_notes", max=MAX_NOTES)
+    elif unstorable(notes):
+        refusal.add("body.notes", TEXT_CODE, TEXT_FIELD_KEY, name="body.notes")
     parsed["notes"] = notes if isinstance(notes, str) else ""
     parsed["position"] = _position(body.get("position"), "body.position", refusal)
     photos = body.get("photos")
