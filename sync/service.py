@@ -39,6 +39,7 @@ from server.i18n import translate
 from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
 from server.inspections.service import plan_inspection, referenced_asset_id, referenced_photos
 from server.photos.models import Photo
+from server.security import client_address
 from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
 from standards import StandardsSet
 from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
@@ -239,8 +240,9 @@ def _audit_row(caller: Caller, entry: AuditEntry) -> dict[str, Any]:
     (`record_event` adds ORM objects, which SQLite can only insert one statement each.)
     """
     details = dict(entry.details)
-    if caller.request is not None and caller.request.client is not None:
-        details.setdefault("ip", caller.request.client.host)
+    address = client_address(caller.request) if caller.request is not None else None
+    if address is not None:
+        details.setdefault("ip", address)
     return {"at": caller.now, "user_id": caller.user.id, "device_id": caller.device_id, "action": entry.action,
             "entity_type": entry.entity_type, "entity_id": entry.entity_id, "details": details}
 

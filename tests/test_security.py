@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 import server.config
-from server.accounts import service as accounts_service
+from server.accounts import limits
 from server.accounts.passwords import password_problem
 from server.app import create_app
 from server.audit.models import AuditEvent
@@ -95,8 +95,8 @@ async def test_failures_from_one_address_lock_it_for_every_username(
 ) -> None:
     """Twenty failures from one address (README), each username below its own limit of five.
     Three here, to spare the argon2 work of twenty: the count is what is tested, not the number."""
-    assert (accounts_service.MAX_FAILURES_PER_ADDRESS, accounts_service.MAX_FAILURES_PER_USER) == (20, 5)
-    monkeypatch.setattr(accounts_service, "MAX_FAILURES_PER_ADDRESS", 3)
+    assert (limits.MAX_FAILURES_PER_ADDRESS, limits.MAX_FAILURES_PER_USER) == (20, 5)
+    monkeypatch.setattr(limits, "MAX_FAILURES_PER_ADDRESS", 3)
     await add_user(database, "bo", "inspector")
     token = await csrf_token(client)
     for n in range(3):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.models import AuditEvent
 from server.db import utcnow
+from server.security import client_address
 
 DEVICE_HEADER = "x-device-id"
 # What a refused request may leave in the audit trail of what it carried: enough to see what
@@ -42,8 +43,9 @@ async def record_event(
     if device_id is None and request is not None:
         device_id = request.headers.get(DEVICE_HEADER)
     extra = dict(details or {})
-    if request is not None and request.client is not None:
-        extra.setdefault("ip", request.client.host)
+    address = client_address(request) if request is not None else None
+    if address is not None:
+        extra.setdefault("ip", address)
     db.add(
         AuditEvent(
             at=utcnow(),
