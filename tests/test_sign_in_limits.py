@@ -172,3 +172,17 @@ async def test_session_idle_hours_zero_never_idles_out(
         assert (await attempt(client, token, "insp", PASSWORD)).status_code == 303
         await _set_last_seen(database, utcnow() - dt.timedelta(days=20))
         assert (await client.get("/inspect", follow_redirects=False)).status_code == 200
+
+
+async def test_counters_past_their_window_are_deleted_by_the_jobs(database: Database) -> None:
+    now = utcnow()
+    async with database.session() as s:
+        s.add_all([
+            SignInLimit(key="pair:old|x", window_started_at=now - dt.timedelta(hours=1), failures=5),
+            SignInLimit(key="user:waiting", window_started_at=now - dt.timedelta(hours=1), failures=30,
+                        next_allowed_at=now + dt.timedelta(seconds=30)),
+            SignInLimit(key="pair:live|x", window_started_at=now - dt.timedelta(minutes=5), failures=2),
+        ])
+    assert await limits.forget_stale(database) == 1
+    async with database.session(write=False) as s:
+        assert set((await s.execute(select(SignInLimit.key))).scalars()) == {"user:waiting", "pair:live|x"}

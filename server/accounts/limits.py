@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,6 +88,16 @@ async def reserve(database: Database, username: str, address: str | None) -> Res
         if beyond > 0:
             by_user.next_allowed_at = now + min(GLOBAL_MAX_WAIT, GLOBAL_FIRST_WAIT * 2 ** (beyond - 1))
         return Reservation(keys)
+
+
+async def forget_stale(database: Database) -> int:
+    """Delete counters whose window is over (a scheduled job): the table holds only live ones."""
+    now = utcnow()
+    async with database.session(write=True) as db:
+        result = await db.execute(delete(SignInLimit).where(
+            SignInLimit.window_started_at <= now - FAILURE_WINDOW,
+            or_(SignInLimit.next_allowed_at.is_(None), SignInLimit.next_allowed_at <= now)))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def release(db: AsyncSession, reservation: Reservation) -> None:
