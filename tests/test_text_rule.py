@@ -169,3 +169,18 @@ async def test_one_poison_record_does_not_hold_up_the_batch(database: Database, 
         assert single.status_code == 422 and single.json()["errors"][0]["code"] == "bad_text"
     async with database.session(write=False) as s:
         assert await s.scalar(select(func.count()).select_from(SyncReceipt)) == 198
+
+
+async def test_text_that_slips_past_the_rule_is_still_a_4xx(
+    database: Database, database_url: str, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line (server/errors.py): a driver refusing half an emoji is the request's fault."""
+    async def driver_refuses(*args: Any, **kwargs: Any) -> Any:
+        "\ud83d".encode()  # what sqlite3 and asyncpg do with it, deep in a statement
+
+    monkeypatch.setattr(service, "issue_order", driver_refuses)
+    async with make_client(database_url) as c:
+        await signed_in(c, "super")
+        headers = {"X-CSRFToken": c.cookies["fc_csrf"], "Accept-Language": "en"}
+        answer = await c.post("/api/work-orders", json={"defect_ids": [str(world.defects["Z1-SE-1"])]}, headers=headers)
+    assert answer.status_code == 422 and answer.json()["code"] == "bad_text", answer.text
