@@ -67,6 +67,13 @@ def check_text(value: Any, field: str) -> Any:
     return value
 
 
+async def check_request_text(request: Any) -> None:
+    """Litestar `before_request`: the rule for the text in every URL (query and path
+    parameters: filters, searches, QR tokens), before any handler runs."""
+    check_fields(request.query_params)
+    check_fields({k: v for k, v in request.path_params.items() if isinstance(v, str)})
+
+
 def check_fields(values: Mapping[str, Any] | Any, where: str = "") -> None:
     """Refuse (422 `bad_text`, naming the first field) a form or JSON object breaking the rule anywhere."""
     items = values.multi_items() if hasattr(values, "multi_items") else (
