@@ -46,6 +46,7 @@ from server.scoring.rules import load_rules
 from server.security import add_security_headers
 from server.web import localtime
 from server.standards_pages.controllers import StandardsController
+from server.text import check_request_text
 from server.workorders.controllers import ContractorController
 from server.workorders.jobs import jobs_lifespan
 from sync.controllers import SyncController
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ),
         middleware=[DefineMiddleware(SessionUserMiddleware)],
         before_send=[add_security_headers],
+        before_request=check_request_text,  # the one text rule for URLs (server/text.py)
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
         # Phones on weak signal: text goes gzipped (photos are JPEG and gain nothing).
         compression_config=CompressionConfig(

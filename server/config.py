@@ -74,6 +74,10 @@ class ServerSettings:
     """SECURE_COOKIES: mark cookies Secure (1 behind HTTPS; 0 for plain-HTTP development)."""
     session_days: int = field(default_factory=lambda: _env_int("SESSION_DAYS", 30))
     """SESSION_DAYS: a sign-in lasts this many days (phones stay signed in in the field)."""
+    session_idle_hours: int = field(default_factory=lambda: _env_int("SESSION_IDLE_HOURS", 168))
+    """SESSION_IDLE_HOURS: a session not used for this many hours ends (within SESSION_DAYS); 0 = never idle out."""
+    trusted_proxies: str = field(default_factory=lambda: _env("TRUSTED_PROXIES", ""))
+    """TRUSTED_PROXIES: comma-separated addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For names the client; empty = the peer is the client."""
     debug: bool = field(default_factory=lambda: _env_bool("FIELDCHECK_DEBUG", False))
     """FIELDCHECK_DEBUG: show tracebacks in error pages (never in production)."""
     default_language: str = field(default_factory=lambda: _env("DEFAULT_LANGUAGE", "zh"))

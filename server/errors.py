@@ -130,9 +130,22 @@ def database_unavailable(exc: Exception) -> bool:
     return isinstance(exc, (ConnectionError, TimeoutError))
 
 
+def _lone_surrogate(exc: Exception) -> bool:
+    """Text with half an emoji reached a driver (SQLite raises it as is, asyncpg wrapped)."""
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig if isinstance(exc.orig, Exception) else exc
+        return "surrogates not allowed" in str(exc)
+    return isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in str(exc)
+
+
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The last line of the one text rule (server/text.py, which every input path applies with
+    # the field named): whatever text slipped past it is still the request's fault, a 4xx.
     if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT_STATES:
         return handle_http_exception(request, AppError(400, "unstorable_text", "error.unstorable_text"))
+    if _lone_surrogate(exc):
+        log.warning("text with a lone surrogate reached the database on %s %s", request.method, request.url.path)
+        return handle_http_exception(request, AppError(422, "bad_text", "error.unstorable_text"))
     if database_unavailable(exc):
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
         unavailable = AppError(503, "database_unavailable", "error.database_unavailable")

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from server.errors import AppError
+from server.text import raw_json_may_hold_unstorable, unstorable_paths
 
 KINDS = ("inspection", "asset", "completion")  # work orders: completion kind (server/workorders/sync_completion.py)
 MAX_RECORDS = 200
@@ -35,11 +36,17 @@ class SyncRecord:
     id: uuid.UUID
     body: Any
     content_hash: str
+    # Paths (`body.…`) of text the server cannot store (server/text.py): the record is
+    # refused per field with `bad_text`, the rest of the batch unaffected.
+    bad_text: tuple[str, ...] = ()
 
 
 def canonical_json(value: Any) -> bytes:
     """Keys sorted, no insignificant whitespace, UTF-8: the form content hashes are taken of."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    # surrogatepass: a body holding half an emoji still has a hash (it is refused, but its
+    # id may be taken, and a conflict is told apart from a repeat by the hash).
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8", "surrogatepass")
 
 
 def content_hash(body: Any) -> str:
@@ -56,6 +63,8 @@ class Parsed:
     # escapes, integers and shortest float digits) except for floats that Python writes
     # with an exponent (1e-05, 1e+16). True when there are none of those.
     msgspec_canonical: bool
+    # The raw JSON holds a \u0000 or \ud800–\udfff escape: its strings need a look.
+    may_hold_unstorable: bool = False
 
     def content_hash(self, body: Any) -> str:
         """`content_hash(body)` for a body inside this document, the fast way when it is exact."""
@@ -94,12 +103,14 @@ def parse_json(raw: bytes) -> Parsed:
         exponents = exponents or "e" in repr(value)
         return value
 
+    suspect = raw_json_may_hold_unstorable(raw)
     try:
-        return Parsed(msgspec.json.Decoder(float_hook=float_hook).decode(raw), msgspec_canonical=not exponents)
+        return Parsed(msgspec.json.Decoder(float_hook=float_hook).decode(raw), msgspec_canonical=not exponents,
+                      may_hold_unstorable=suspect)
     except (msgspec.MsgspecError, ValueError, RecursionError):
         pass
     try:
-        return Parsed(json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float), False)
+        return Parsed(json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float), False, suspect)
     except json.JSONDecodeError as exc:
         raise AppError(400, "malformed_json", "sync.malformed_json", field="", line=exc.lineno, column=exc.colno) from exc
     except (ValueError, RecursionError) as exc:  # NaN/Infinity, bad UTF-8, absurd nesting
@@ -141,8 +152,13 @@ def parse_batch(raw: bytes) -> list[SyncRecord]:
             raise AppError(422, "bad_record", "sync.bad_record", field=where)
         kind = parse_kind(item.get("kind"), f"{where}.kind")
         record_id = parse_record_id(item.get("id"), f"{where}.id")
-        records.append(SyncRecord(kind, record_id, item["body"], parsed.content_hash(item["body"])))
+        records.append(SyncRecord(kind, record_id, item["body"], parsed.content_hash(item["body"]),
+                                  _bad_text(parsed, item["body"])))
     return records
+
+
+def _bad_text(parsed: Parsed, body: Any) -> tuple[str, ...]:
+    return tuple(unstorable_paths(body, "body")) if parsed.may_hold_unstorable else ()
 
 
 def parse_single(kind: str, record_id: str, raw: bytes) -> SyncRecord:
@@ -150,7 +166,7 @@ def parse_single(kind: str, record_id: str, raw: bytes) -> SyncRecord:
     kind = parse_kind(kind, "kind")
     rid = parse_record_id(record_id, "id")
     parsed = parse_json(raw)
-    return SyncRecord(kind, rid, parsed.document, parsed.content_hash(parsed.document))
+    return SyncRecord(kind, rid, parsed.document, parsed.content_hash(parsed.document), _bad_text(parsed, parsed.document))
 
 
 @dataclass(frozen=True)

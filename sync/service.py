@@ -31,7 +31,7 @@ from server.accounts.identity import CurrentUser
 from server.assets.models import Asset
 from server.assets.service import load_assets, plan_asset, zone_scope
 from server.audit.models import AuditEvent
-from server.audit.service import DEVICE_HEADER
+from server.audit.service import DEVICE_HEADER, bounded_excerpt
 from server.db import utcnow
 from server.defects.models import Defect, DefectEvidence
 from server.defects.service import load_active_defects
@@ -39,12 +39,14 @@ from server.i18n import translate
 from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
 from server.inspections.service import plan_inspection, referenced_asset_id, referenced_photos
 from server.photos.models import Photo
+from server.security import client_address
+from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
 from standards import StandardsSet
 from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
 from sync.bulk import BulkInsert
 from sync.context import AuditEntry, BatchState, Caller, Plan, Receipt
 from sync.models import SyncReceipt
-from sync.protocol import RecordRefused, SyncRecord
+from sync.protocol import Problem, RecordRefused, SyncRecord, invalid
 from sync.schemas import AssetResult, FieldError, InspectionResult, RecordResult
 
 log = logging.getLogger("fieldcheck.sync")
@@ -175,9 +177,11 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
         conflict = RecordRefused(409, "record_conflict", "sync.record_conflict")
         audit = Plan(result={}, audit=[AuditEntry("sync.conflict", record.kind, str(record.id), {
             "received_hash": record.content_hash, "stored_hash": receipt.content_hash if receipt else None,
-            "stored_kind": receipt.kind if receipt else None, "body": record.body,
+            "stored_kind": receipt.kind if receipt else None, "body": bounded_excerpt(record.body),
         })])
         return refused(record, conflict, lang), audit
+    if record.bad_text:  # nothing of it can be stored: refused per field, like any other fault
+        return refused(record, invalid([Problem(p, TEXT_CODE, TEXT_KEY) for p in record.bad_text]), lang), None
     try:
         if record.kind == "inspection":
             plan = plan_inspection(state, record)
@@ -236,8 +240,9 @@ def _audit_row(caller: Caller, entry: AuditEntry) -> dict[str, Any]:
     (`record_event` adds ORM objects, which SQLite can only insert one statement each.)
     """
     details = dict(entry.details)
-    if caller.request is not None and caller.request.client is not None:
-        details.setdefault("ip", caller.request.client.host)
+    address = client_address(caller.request) if caller.request is not None else None
+    if address is not None:
+        details.setdefault("ip", address)
     return {"at": caller.now, "user_id": caller.user.id, "device_id": caller.device_id, "action": entry.action,
             "entity_type": entry.entity_type, "entity_id": entry.entity_id, "details": details}
 

@@ -117,7 +117,8 @@ async def test_an_old_photo_is_known_by_its_exif_time_too(database: Database, wo
     doc = body(order_id, [{"sha256": sha, "lat": lat, "lon": lon, "taken_at": iso(utcnow())}])
     with pytest.raises(AppError) as refused:
         await complete(database, world, order_id, doc)
-    assert refused.value.code == "photo_before_order"
+    assert (refused.value.code, refused.value.field) == ("photo_exif_before_order", "body.photos[0].sha256")
+    assert "EXIF" in refused.value.errors[0]["message"]
 
 
 async def test_every_defect_needs_its_own_photo(database: Database, world: World) -> None:

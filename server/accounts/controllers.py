@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import anyio
@@ -14,11 +15,13 @@ from sqlalchemy import select
 from server.deps import DbSession
 from server.accounts.models import User
 from server.accounts.passwords import verify_password
-from server.accounts.service import sign_in_blocked
+from server.accounts import limits
 from server.accounts.sessions import SESSION_COOKIE, close_session, open_session
 from server.audit.service import record_event
 from server.config import get_settings
 from server.i18n import LANGUAGES
+from server.security import client_address
+from server.text import unstorable
 from server.web import LANG_COOKIE, current_user, render, safe_next, see_other
 
 
@@ -50,24 +53,26 @@ class AccountController(Controller):
         username = str(form.get("username", "")).strip()
         password = str(form.get("password", ""))
         target = safe_next(str(form.get("next", "")) or None)
-        address = request.client.host if request.client else None
-        # Reads first, on a reading session, and the password check in a thread: neither the
-        # SQLite write lock nor the event loop is held through argon2's deliberate slowness.
+        address = client_address(request)
+        bad = next((name for name, value in (("username", username), ("password", password)) if unstorable(value)), None)
+        if bad is not None:  # the one text rule (server/text.py): never a name nor a password anyone has
+            return render(request, "accounts/login.html", status_code=422, title_key="auth.sign_in", next=target,
+                          error=f"auth.bad_text_{bad}", error_code="bad_text", username="")
+        # The attempt is counted before the password is checked, in its own short write
+        # (server/accounts/limits.py): concurrent guesses meet the limit one after another.
+        reservation = await limits.reserve(request.app.state.db, username, address)
+        if not reservation.allowed:
+            assert reservation.retry_after is not None
+            page = render(request, "accounts/login.html", status_code=429, title_key="auth.sign_in", next=target,
+                          error="auth.rate_limited", error_code="rate_limited", username=username)
+            page.headers["Retry-After"] = str(max(1, math.ceil(reservation.retry_after.total_seconds())))
+            return page
+        # Reads on a reading session, and the password check in a thread: neither the SQLite
+        # write lock nor the event loop is held through argon2's deliberate slowness.
         async with request.app.state.db.session(write=False) as reader:
-            blocked = await sign_in_blocked(reader, username, address)
-            user = None if blocked else (
+            user = (
                 await reader.execute(select(User).where(User.username == username, User.active.is_(True)))
             ).scalar_one_or_none()
-        if blocked:
-            return render(
-                request,
-                "accounts/login.html",
-                status_code=429,
-                title_key="auth.sign_in",
-                next=target,
-                error="auth.rate_limited",
-                username=username,
-            )
         if not await anyio.to_thread.run_sync(verify_password, user.password_hash if user else None, password,
                                               limiter=request.app.state.password_checks):
             await record_event(db, None, "auth.sign_in_failed", "user", username[:64] or "-", request=request)
@@ -80,6 +85,7 @@ class AccountController(Controller):
                 error="auth.wrong_credentials",
                 username=username,
             )
+        await limits.release(db, reservation)
         assert user is not None
         # A new token on every sign-in: the old session id (if any) is dropped, never reused.
         await close_session(db, request.cookies.get(SESSION_COOKIE))

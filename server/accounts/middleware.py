@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from server.accounts.sessions import SESSION_COOKIE, resolve_session
+from server.accounts.sessions import SESSION_COOKIE, resolve_session, touch_session
+
+log = logging.getLogger("fieldcheck")
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -31,5 +35,11 @@ class SessionUserMiddleware:
             if token:
                 db = scope["litestar_app"].state.db  # type: ignore[typeddict-item]
                 async with db.session(write=False) as session:
-                    scope["fc_user"] = await resolve_session(session, token)  # type: ignore[typeddict-unknown-key]
+                    user, stale = await resolve_session(session, token)
+                scope["fc_user"] = user  # type: ignore[typeddict-unknown-key]
+                if stale and user is not None:
+                    try:
+                        await touch_session(db, token)
+                    except Exception:  # noqa: BLE001 - a missed touch costs a minute of idle time, not the request
+                        log.warning("could not note a session's use", exc_info=True)
         await self.app(scope, receive, send)

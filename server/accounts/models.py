@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Uuid
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime, new_uuid, utcnow
@@ -69,3 +69,21 @@ class UserSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # Moved on at most once a minute while the session is used; SESSION_IDLE_HOURS after it, the session ends.
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInLimit(Base):
+    """Failed sign-ins counted per key, so every worker sees the same numbers and a burst of
+    concurrent attempts is counted before any password is checked (server/accounts/limits.py).
+
+    Keys: `pair:<username>|<address>` (the lock-out), `address:<address>` (one address trying
+    many names), `user:<username>` (the slower back-off, whichever address tries).
+    """
+
+    __tablename__ = "sign_in_limits"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,24 +1,16 @@
-"""Account rules: creating users, and how many failed sign-ins are allowed."""
+"""Account rules: creating users (how many failed sign-ins are allowed: server/accounts/limits.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import ROLE_VALUES, User
 from server.accounts.passwords import hash_password, password_problem
-from server.audit.models import AuditEvent
 from server.contractors.models import Contractor
-from server.db import utcnow
 from server.i18n import translate
-
-# Failed sign-ins tolerated per username, and per client address, within the window.
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_ADDRESS = 20
-FAILURE_WINDOW = dt.timedelta(minutes=15)
 
 
 class UserError(ValueError):
@@ -65,22 +57,3 @@ async def create_user(
     db.add(user)
     await db.flush()
     return user.id
-
-
-async def sign_in_blocked(db: AsyncSession, username: str, address: str | None) -> bool:
-    """Too many recent failures for this username or from this address.
-
-    Counted from the audit trail, so every worker process sees the same numbers.
-    """
-    since = utcnow() - FAILURE_WINDOW
-    failures = select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "auth.sign_in_failed", AuditEvent.at > since
-    )
-    by_user = await db.scalar(failures.where(AuditEvent.entity_type == "user", AuditEvent.entity_id == username[:64]))
-    if (by_user or 0) >= MAX_FAILURES_PER_USER:
-        return True
-    if address:
-        by_address = await db.scalar(failures.where(AuditEvent.details["ip"].as_string() == address))
-        if (by_address or 0) >= MAX_FAILURES_PER_ADDRESS:
-            return True
-    return False

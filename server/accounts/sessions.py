@@ -1,7 +1,10 @@
 """Sign-in sessions stored in the database, so any worker process can serve any request.
 
 The cookie carries a random token; the database keeps only its SHA-256. Signing in always
-creates a fresh token (the session id is renewed); signing out deletes the row.
+creates a fresh token (the session id is renewed); signing out deletes the row. A session
+ends SESSION_DAYS after sign-in, or sooner when unused for SESSION_IDLE_HOURS: its
+`last_seen_at` moves on as it is used, at most once a minute (one small write, not one per
+request).
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ import hashlib
 import secrets
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
 from server.accounts.models import User, UserSession
-from server.db import utcnow
+from server.config import get_settings
+from server.db import Database, utcnow
 
 SESSION_COOKIE = "fc_session"
+TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
 def _digest(token: str) -> str:
@@ -36,6 +41,7 @@ async def open_session(db: AsyncSession, user_id: uuid.UUID, days: int, user_age
             created_at=now,
             expires_at=now + dt.timedelta(days=days),
             user_agent=(user_agent or "")[:300],
+            last_seen_at=now,
         )
     )
     return token
@@ -46,17 +52,27 @@ async def close_session(db: AsyncSession, token: str | None) -> None:
         await db.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
 
 
-async def resolve_session(db: AsyncSession, token: str) -> CurrentUser | None:
-    """The active user behind a live session token, or None."""
-    row = (
-        await db.execute(
-            select(User)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(UserSession.token_hash == _digest(token), UserSession.expires_at > utcnow(), User.active.is_(True))
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        return None
+def _idle_limit() -> dt.timedelta | None:
+    hours = get_settings().server.session_idle_hours
+    return dt.timedelta(hours=hours) if hours > 0 else None
+
+
+async def resolve_session(db: AsyncSession, token: str) -> tuple[CurrentUser | None, bool]:
+    """The active user behind a live session token (or None), and whether its
+    `last_seen_at` is due to move on (`touch_session`)."""
+    now = utcnow()
+    query = (
+        select(User, UserSession.last_seen_at)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == _digest(token), UserSession.expires_at > now, User.active.is_(True))
+    )
+    idle = _idle_limit()
+    if idle is not None:
+        query = query.where(or_(UserSession.last_seen_at.is_(None), UserSession.last_seen_at > now - idle))
+    found = (await db.execute(query)).one_or_none()
+    if found is None:
+        return None, False
+    row, seen = found
     return CurrentUser(
         id=row.id,
         username=row.username,
@@ -64,4 +80,14 @@ async def resolve_session(db: AsyncSession, token: str) -> CurrentUser | None:
         role=row.role,
         contractor_id=row.contractor_id,
         language=row.language,
-    )
+    ), seen is None or seen < now - TOUCH_EVERY
+
+
+async def touch_session(database: Database, token: str) -> None:
+    """The session was used now (its own short write, outside the request's transaction)."""
+    now = utcnow()
+    async with database.session(write=True) as db:
+        await db.execute(update(UserSession).where(UserSession.token_hash == _digest(token),
+                                                   or_(UserSession.last_seen_at.is_(None),
+                                                       UserSession.last_seen_at < now - TOUCH_EVERY))
+                         .values(last_seen_at=now))

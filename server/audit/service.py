@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -10,8 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.models import AuditEvent
 from server.db import utcnow
+from server.security import client_address
 
 DEVICE_HEADER = "x-device-id"
+# What a refused request may leave in the audit trail of what it carried: enough to see what
+# was tried, never the whole of it (the trail is append-only, so what lands stays for good).
+EXCERPT_CHARS = 1000
+
+
+def bounded_excerpt(value: Any) -> dict[str, Any]:
+    """A refused body as the audit trail keeps it: its SHA-256, its size and its first
+    `EXCERPT_CHARS` characters as ASCII JSON (so NUL and half emoji arrive escaped, storable)."""
+    text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"), default=str)
+    return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "chars": len(text),
+            "excerpt": text[:EXCERPT_CHARS], "truncated": len(text) > EXCERPT_CHARS}
 
 
 async def record_event(
@@ -29,8 +43,9 @@ async def record_event(
     if device_id is None and request is not None:
         device_id = request.headers.get(DEVICE_HEADER)
     extra = dict(details or {})
-    if request is not None and request.client is not None:
-        extra.setdefault("ip", request.client.host)
+    address = client_address(request) if request is not None else None
+    if address is not None:
+        extra.setdefault("ip", address)
     db.add(
         AuditEvent(
             at=utcnow(),

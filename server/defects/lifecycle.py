@@ -27,6 +27,7 @@ from server.audit.service import record_event
 from server.db import utcnow
 from server.defects.models import SEVERITIES, Defect
 from server.errors import AppError
+from server.text import check_text
 from server.workorders.settings import get_workorder_settings
 from standards import Standard
 
@@ -67,7 +68,7 @@ def respond_by(opened_at: dt.datetime, severity: str) -> dt.datetime:
 
 def clean_reason(raw: object, field: str = "reason") -> str:
     """A reason the user must give: trimmed, not empty, not absurdly long (422 otherwise)."""
-    reason = raw.strip() if isinstance(raw, str) else ""
+    reason = check_text(raw, field).strip() if isinstance(raw, str) else ""
     if not reason:
         raise AppError(422, "reason_required", "defect.reason_required", field=field)
     if len(reason) > MAX_REASON:

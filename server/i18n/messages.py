@@ -47,8 +47,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The database is unavailable for a moment; try again shortly (the phone resends its records by itself).",
     },
     "error.unstorable_text": {
-        "zh": "请求中含有无法保存的字符（U+0000 空字符），请删除后重试。",
-        "en": "The request holds a character that cannot be stored (U+0000, the null character); remove it and try again.",
+        "zh": "请求中含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请删除后重试。",
+        "en": "The request holds a character that cannot be stored (U+0000, the null character, or half of an "
+              "emoji); remove it and try again.",
     },
     # fields
     "field.observed_at": {"zh": "检查时间", "en": "Inspected at"},
@@ -825,5 +826,60 @@ MESSAGES: dict[str, dict[str, str]] = {
     "offline.owner_waiting": {
         "zh": "等待 {user} 登录：只会以其账号发送。",
         "en": "Waiting for {user} to sign in: it is sent only under their account.",
+    },
+    # hardening (issue 11): the one text rule, proof of fix, sign-in limits
+    "text.bad": {
+        "zh": "含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请删除或重新输入后再试。",
+        "en": "holds a character that cannot be stored (U+0000, or half of an emoji cut off); "
+              "delete or retype it and try again.",
+    },
+    "completion.photo_uploaded_before_order": {
+        "zh": "第 {n} 张照片早在 {uploaded} 就已上传，早于派单时间 {issued}：整改后照片须是派单后新拍的。",
+        "en": "Photo {n} was already uploaded at {uploaded}, before the order was issued at {issued}: "
+              "after photos must be new, taken after the order.",
+    },
+    "completion.photo_is_defect_evidence": {
+        "zh": "第 {n} 张照片是缺陷的巡检证据（整改前照片），不能作为整改后照片。",
+        "en": "Photo {n} is the evidence of a defect (a before photo); it cannot be an after photo.",
+    },
+    "completion.photo_already_used": {
+        "zh": "第 {n} 张照片已用于另一次完工上报：每次整改须拍新照片。",
+        "en": "Photo {n} was already used by another completion: every fix needs new photos.",
+    },
+    "completion.photo_exif_before_order": {
+        "zh": "第 {n} 张照片的 EXIF 拍摄时间为 {taken}，早于派单时间 {issued}：整改后照片须在派单后于现场拍摄。",
+        "en": "Photo {n} says in its EXIF that it was taken at {taken}, before the order was issued at {issued}: "
+              "after photos must be taken on site after the order.",
+    },
+    "completion.photo_exif_too_far": {
+        "zh": "第 {n} 张照片的 EXIF 位置距缺陷 {distance} 米，超过允许的 {limit} 米：请在缺陷旁重拍。",
+        "en": "Photo {n} says in its EXIF that it was taken {distance} m from the defect, more than the {limit} m "
+              "allowed: take it again at the defect.",
+    },
+    "proof.checks": {"zh": "照片核验", "en": "Checks of this photo"},
+    "proof.passed": {"zh": "通过", "en": "passed"},
+    "proof.failed": {"zh": "未通过", "en": "failed"},
+    "proof.not_applicable": {"zh": "无从核验", "en": "nothing to check"},
+    "proof.uploaded_after_order": {"zh": "派单后首次上传（{uploaded}）", "en": "First uploaded after the order was issued ({uploaded})"},
+    "proof.not_evidence": {"zh": "不是任何缺陷的整改前照片", "en": "Not the evidence (before photo) of any defect"},
+    "proof.not_reused": {"zh": "未用于其他完工上报", "en": "Not used by another completion"},
+    "proof.taken_after_order": {"zh": "手机时间在派单后（{taken}）", "en": "Taken after the order by the phone's clock ({taken})"},
+    "proof.exif_time_after_order": {"zh": "EXIF 拍摄时间在派单后（{taken}）", "en": "Taken after the order by its EXIF time ({taken})"},
+    "proof.exif_time_after_order_na": {"zh": "照片无 EXIF 拍摄时间", "en": "The photo has no EXIF time"},
+    "proof.near_defect": {"zh": "手机位置距缺陷 {distance} 米（限 {limit} 米）", "en": "{distance} m from the defect by the phone's position (limit {limit} m)"},
+    "proof.exif_near_defect": {"zh": "EXIF 位置距缺陷 {distance} 米（限 {limit} 米）", "en": "{distance} m from the defect by its EXIF position (limit {limit} m)"},
+    "proof.exif_near_defect_na": {"zh": "照片无 EXIF 位置", "en": "The photo has no EXIF position"},
+    "auth.bad_text_username": {
+        "zh": "“用户名”含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请重新输入。",
+        "en": "“username” holds a character that cannot be stored (U+0000, or half of an emoji cut off); retype it.",
+    },
+    "auth.bad_text_password": {
+        "zh": "“密码”含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请重新输入。",
+        "en": "“password” holds a character that cannot be stored (U+0000, or half of an emoji cut off); retype it.",
+    },
+    "text.bad_field": {
+        "zh": "“{name}”含有无法保存的字符（U+0000 空字符，或被截断的半个表情符号），请删除或重新输入后再试。",
+        "en": "“{name}” holds a character that cannot be stored (U+0000, or half of an emoji cut off); "
+              "delete or retype it and try again.",
     },
 }

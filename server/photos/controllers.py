@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from server.accounts.guards import signed_in
 from server.config import get_settings
 from server.db import Database
+from server.security import client_address
 from server.deps import DbSession
 from server.errors import _describe
 from server.openapi import with_request_body
@@ -41,7 +42,7 @@ def _uploader(request: Request[Any, Any, Any]) -> Uploader:
     return Uploader(
         user_id=user.id if user else None,
         device_id=request.headers.get("x-device-id"),
-        ip=request.client.host if request.client else None,
+        ip=client_address(request),
     )
 
 

@@ -14,8 +14,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guards import role_in
+from server.csvfile import MEDIA_TYPE as CSV_MEDIA_TYPE
 from server.deps import DbSession
 from server.errors import AppError
+from server.text import check_fields
 from server.scoring import formatting as fmt
 from server.scoring.access import check_visible, not_found, own_scope, parse_scope
 from server.scoring.charts import map_layout, svg_map, svg_trend, trend_layout
@@ -161,14 +163,14 @@ class ScoresController(Controller):
             local=_local(report),
         )
 
-    @get("/{month:str}/scores.csv", media_type="text/csv")
-    async def scores_csv(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[str]:
+    @get("/{month:str}/scores.csv", media_type=CSV_MEDIA_TYPE)
+    async def scores_csv(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[bytes]:
         report, own = await _report(request, db, month)
-        return _download(scores_csv(report, _visible(report, own)), f"scores-{report.month}.csv", "text/csv")
+        return _download(scores_csv(report, _visible(report, own)), f"scores-{report.month}.csv", CSV_MEDIA_TYPE)
 
-    @get("/{month:str}/evidence.csv", media_type="text/csv")
+    @get("/{month:str}/evidence.csv", media_type=CSV_MEDIA_TYPE)
     async def evidence_csv(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str],
-                           scope_name: ScopeQuery = None, part: FromQuery[str] = "assets") -> Response[str]:
+                           scope_name: ScopeQuery = None, part: FromQuery[str] = "assets") -> Response[bytes]:
         if part not in ("assets", "orders"):
             raise AppError(400, "unknown_part", "error.field_invalid", field="part")
         report, own = await _report(request, db, month, with_data=True)
@@ -179,7 +181,7 @@ class ScoresController(Controller):
         evidence = await gather(db, report.data, ref, figure="timeliness" if part == "orders" else "coverage")
         body = (orders_csv if part == "orders" else assets_csv)(evidence, report.site.timezone)
         name = f"{part}-{report.month}-{figures.scope.replace(':', '-')}.csv"
-        return _download(body, name, "text/csv")
+        return _download(body, name, CSV_MEDIA_TYPE)
 
     @get("/{month:str}/report.pdf", media_type="application/pdf")
     async def report_pdf(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[bytes]:
@@ -201,6 +203,7 @@ class ScoresController(Controller):
     @post("/{month:str}/reopen", guards=[role_in("admin")])
     async def reopen(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[Any]:
         form = await request.form()
+        check_fields(form)
         site = await require_site(db)
         await reopen_month(db, site, parse_month(month), _user(request).id, str(form.get("reason", "")), request)
         return see_other(f"/scores/{parse_month(month)}")

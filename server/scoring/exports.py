@@ -1,18 +1,17 @@
 """CSV exports and the assembly of the PDF report.
 
-CSV files are UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese
-names right; ratios are plain decimals (0.8667), not formatted percentages.
+CSV files come from the app's one writer (server/csvfile.py: UTF-8 with a byte-order mark,
+no cell a spreadsheet would run as a formula); ratios are plain decimals (0.8667), not
+formatted percentages.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.csvfile import csv_bytes
 from server.db import utcnow
 from server.scoring import formatting as fmt
 from server.scoring.charts import map_layout, trend_layout
@@ -33,20 +32,11 @@ SCORE_COLUMNS = (
 )
 
 
-def _csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def status_of(report: MonthReport) -> str:
     return "closed" if report.closing else ("final" if report.month_over else "provisional")
 
 
-def scores_csv(report: MonthReport, figures: list[Figures]) -> str:
+def scores_csv(report: MonthReport, figures: list[Figures]) -> bytes:
     """One line per scope with every count and figure."""
     status = status_of(report)
     rows = []
@@ -60,10 +50,10 @@ def scores_csv(report: MonthReport, figures: list[Figures]) -> str:
             fmt.payment(f.payment_pct).replace(" %", "") if f.payment_pct is not None else "",
             " ".join(f.notes), report.rule.version, report.standards_version or "",
         ])
-    return _csv(SCORE_COLUMNS, rows)
+    return csv_bytes(SCORE_COLUMNS, rows)
 
 
-def assets_csv(evidence: Evidence, tz: str) -> str:
+def assets_csv(evidence: Evidence, tz: str) -> bytes:
     """Each asset of the scope with its latest inspection of the month."""
     zone = ZoneInfo(tz)
     rows = []
@@ -77,12 +67,12 @@ def assets_csv(evidence: Evidence, tz: str) -> str:
             e.row.verdict or "", e.row.passes, e.row.exempts, e.row.fails,
             " ".join(latest.failed) if latest else "", latest.inspector if latest else "",
         ])
-    return _csv(("asset_id", "asset_code", "asset_name", "zone", "category", "inspections_in_month",
+    return csv_bytes(("asset_id", "asset_code", "asset_name", "zone", "category", "inspections_in_month",
                  "latest_inspection_id", "latest_observed_at", "latest_verdict", "clause_pass", "clause_exempt",
                  "clause_fail", "failed_clauses", "inspector"), rows)
 
 
-def orders_csv(evidence: Evidence, tz: str) -> str:
+def orders_csv(evidence: Evidence, tz: str) -> bytes:
     """Each work order due in the month in the scope, with its outcome for timeliness."""
     zone = ZoneInfo(tz)
 
@@ -93,7 +83,7 @@ def orders_csv(evidence: Evidence, tz: str) -> str:
         e.row.order_id, e.order.code if e.order else "", e.order.contractor_code if e.order else "", e.row.status,
         local(e.row.due_at), local(e.row.completed_at), e.outcome,
     ] for e in evidence.orders]
-    return _csv(("order_id", "order_code", "contractor", "status", "due_at", "completed_at", "outcome"), rows)
+    return csv_bytes(("order_id", "order_code", "contractor", "status", "due_at", "completed_at", "outcome"), rows)
 
 
 async def report_pdf(db: AsyncSession, report: MonthReport, standards: StandardsSet, rules: ScoringRules,

@@ -22,6 +22,7 @@ from server.accounts.models import User
 from server.audit.service import record_event
 from server.db import utcnow
 from server.errors import AppError
+from server.text import check_text
 from server.scoring.figures import Figures, MonthData, Ref, figures_for, month_figures
 from server.scoring.models import ClosedMonth
 from server.scoring.months import BadMonth, Month
@@ -181,7 +182,7 @@ async def close_month(db: AsyncSession, site: Site, month: Month, standards: Sta
 async def reopen_month(db: AsyncSession, site: Site, month: Month, user_id: uuid.UUID, reason: str,
                        request: Request[Any, Any, Any] | None = None) -> ClosedMonth:
     """Lift the freeze (admins only, checked by the caller); the closing row is kept, with the reason."""
-    reason = (reason or "").strip()
+    reason = check_text(reason or "", "reason").strip()
     if not reason:
         raise AppError(400, "reason_required", "scoring.reason_required", field="reason")
     if len(reason) > REASON_MAX:

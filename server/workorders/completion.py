@@ -7,10 +7,13 @@ sync record of kind `completion`), so it works with no signal. Its body:
      "photos": [{"sha256": "<hex>", "lat": 32.1, "lon": 118.7, "taken_at": "…+08:00"}],
      "position": {"lat": 32.1, "lon": 118.7, "accuracy_m": 6} | null}
 
-Accepted only when every photo was taken after the order was issued (by the phone's clock,
-and by the photo's own EXIF time where it has one), within `PROOF_DISTANCE_M` metres on the
-ground of one of the order's defects, and every defect has at least one such photo. Each
-refusal names the photo and says why, with the distance measured.
+Accepted only when every photo is new and on the spot (server/workorders/proof.py: first
+uploaded after the order was issued, not any defect's evidence nor another completion's
+photo, taken after the order was issued by the phone's clock and by its own EXIF time, within
+`PROOF_DISTANCE_M` metres on the ground of one of the order's defects by the phone's position
+and by its own EXIF position — the EXIF checks where the photo has EXIF), and every defect
+has at least one such photo. Each refusal names the photo, says why with a stable code, and
+gives the distance measured.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from server.config import get_settings
 from server.db import utcnow
 from server.defects.models import Defect
 from server.errors import AppError
+from server.text import CODE as TEXT_CODE, FIELD_MESSAGE_KEY as TEXT_FIELD_KEY, unstorable
 from server.i18n import translate
 from server.photos.models import Photo
 from server.web import localtime
 from server.workorders.geo import distance_m
 from server.workorders.models import CompletionPhoto, WorkOrder, WorkOrderCompletion
+from server.workorders.proof import first_failure, photo_past, placed_checks, unplaced_checks, whole_second
 from server.workorders.service import apply_step, order_defects, order_for
 from server.workorders.settings import get_workorder_settings
 from server.workorders.states import COMPLETABLE, STEPS
@@ -117,6 +122,8 @@ def _parse(body: Any, work_order_id: uuid.UUID, now: dt.datetime, refusal: Refus
         notes = ""
     if not isinstance(notes, str) or len(notes) > MAX_NOTES:
         refusal.add("body.notes", "bad_notes", "completion.bad_notes", max=MAX_NOTES)
+    elif unstorable(notes):
+        refusal.add("body.notes", TEXT_CODE, TEXT_FIELD_KEY, name="body.notes")
     parsed["notes"] = notes if isinstance(notes, str) else ""
     parsed["position"] = _position(body.get("position"), "body.position", refusal)
     photos = body.get("photos")
@@ -155,11 +162,6 @@ def _parse(body: Any, work_order_id: uuid.UUID, now: dt.datetime, refusal: Refus
     return parsed
 
 
-def _whole_second(moment: dt.datetime) -> dt.datetime:
-    """Phones send times to the second: a photo in the second the order was issued counts as after it."""
-    return moment.replace(microsecond=0)
-
-
 def _user_lang(user: CurrentUser) -> str:
     return user.language if user.language in ("zh", "en") else get_settings().server.default_language
 
@@ -189,10 +191,10 @@ async def complete_order(
     parsed = _parse(body, work_order_id, now, refusal)
     if order.status not in COMPLETABLE:
         raise AppError(409, "illegal_transition", "wo.illegal.complete", field="status")
-    await _check_photos_held(db, parsed["photos"], order, refusal)
+    held = await _check_photos_held(db, parsed["photos"], order, refusal, completion_id)
     defects = await order_defects(db, order.id, lock=True)
-    placed = await _place_photos(db, parsed["photos"], defects, order, refusal)
-    if parsed["completed_at"] < _whole_second(order.issued_at):
+    placed = await _place_photos(db, parsed["photos"], held, defects, order, refusal)
+    if parsed["completed_at"] < whole_second(order.issued_at):
         refusal.add("body.completed_at", "before_order", "completion.completed_before_order")
     refusal.raise_if_any()
 
@@ -234,8 +236,10 @@ async def _stored_result(db: AsyncSession, order: WorkOrder, done: WorkOrderComp
     }
 
 
-async def _check_photos_held(db: AsyncSession, photos: list[dict[str, Any]], order: WorkOrder, refusal: Refusal) -> None:
-    """428 for photos not uploaded yet; EXIF times that give away an old photo are refused."""
+async def _check_photos_held(
+    db: AsyncSession, photos: list[dict[str, Any]], order: WorkOrder, refusal: Refusal, completion_id: uuid.UUID | None,
+) -> dict[str, Photo]:
+    """428 for photos not uploaded yet; refusals for photos that are not new (proof.UNPLACED)."""
     hashes = [p["sha256"] for p in photos]
     held = {row.sha256: row for row in (await db.execute(select(Photo).where(Photo.sha256.in_(hashes)))).scalars()}
     missing = [h for h in hashes if h not in held]
@@ -243,32 +247,38 @@ async def _check_photos_held(db: AsyncSession, photos: list[dict[str, Any]], ord
         exc = AppError(428, "photos_missing", "completion.photos_missing", field="body.photos", n=len(missing))
         exc.missing = missing  # type: ignore[attr-defined]
         raise exc
+    past = await photo_past(db, hashes, other_than=completion_id)
+    issued = localtime(order.issued_at)
     for p in photos:
-        exif_time = held[p["sha256"]].exif_taken_at
-        if exif_time is not None and exif_time < _whole_second(order.issued_at):
-            p["taken_at"] = min(p["taken_at"], exif_time)
+        failed = first_failure(unplaced_checks(held[p["sha256"]], p["taken_at"], order.issued_at, past))
+        if failed is not None:
+            where, n = f"body.photos[{p['index']}]", p["index"] + 1
+            params = {k: localtime(v) for k, v in failed.params.items()}
+            refusal.add(f"{where}.taken_at" if failed.name == "taken_after_order" else f"{where}.sha256", failed.code,
+                        f"completion.{failed.code}", n=n, issued=issued, **params)
+            p["refused"] = True
+    return held
 
 
 async def _place_photos(
-    db: AsyncSession, photos: list[dict[str, Any]], defects: list[Defect], order: WorkOrder, refusal: Refusal
+    db: AsyncSession, photos: list[dict[str, Any]], held: dict[str, Photo], defects: list[Defect], order: WorkOrder,
+    refusal: Refusal,
 ) -> list[dict[str, Any]]:
-    """Each photo to its nearest defect; refusals for early or distant photos and unproven defects."""
+    """Each photo to its nearest defect; refusals for distant photos and unproven defects."""
     limit = get_workorder_settings().proof_distance_m
-    issued = localtime(order.issued_at)
     placed = []
     for p in photos:
+        if p.get("refused"):
+            continue
         where, n = f"body.photos[{p['index']}]", p["index"] + 1
-        if p["taken_at"] < _whole_second(order.issued_at):
-            refusal.add(f"{where}.taken_at", "photo_before_order", "completion.photo_before_order",
-                        n=n, taken=localtime(p["taken_at"]), issued=issued)
-            continue
         nearest = min(defects, key=lambda d: distance_m(p["lat"], p["lon"], d.lat, d.lon))
-        metres = distance_m(p["lat"], p["lon"], nearest.lat, nearest.lon)
-        if metres > limit:
-            refusal.add(f"{where}.lat", "photo_too_far", "completion.photo_too_far",
-                        n=n, distance=f"{metres:.0f}", limit=f"{limit:g}")
+        checks = placed_checks(held[p["sha256"]], p["lat"], p["lon"], nearest.lat, nearest.lon, limit)
+        failed = first_failure(checks)
+        if failed is not None:
+            refusal.add(f"{where}.lat" if failed.name == "near_defect" else f"{where}.sha256", failed.code,
+                        f"completion.{failed.code}", n=n, distance=f"{failed.params['distance']:.0f}", limit=f"{limit:g}")
             continue
-        placed.append({**p, "defect_id": nearest.id, "distance_m": metres})
+        placed.append({**p, "defect_id": nearest.id, "distance_m": checks[0].params["distance"]})
     if refusal.errors:
         return placed
     proven = {p["defect_id"] for p in placed}

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
 from server.errors import AppError
+from server.text import check_fields
 from server.web import current_user, safe_next
 from server.workorders import webhooks
 
@@ -47,12 +48,15 @@ async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
         raise AppError(400, "malformed_json", "wo.malformed_json", field="") from exc
     if not isinstance(body, dict):
         raise AppError(422, "bad_body", "wo.bad_body", field="")
+    check_fields(body)  # the one text rule: no NUL, no half emoji, whichever field
     return body
 
 
 async def form_of(request: Request[Any, Any, Any]) -> Any:
-    """The posted form (a multi-dict: `getall` for repeated fields)."""
-    return await request.form()
+    """The posted form (a multi-dict: `getall` for repeated fields), under the one text rule."""
+    form = await request.form()
+    check_fields(form)
+    return form
 
 
 def next_or(form: Any, default: str) -> str:

@@ -1,5 +1,5 @@
-"""Scheduled jobs: marking overdue orders, retrying webhooks, and deleting abandoned partial
-photo uploads (server/photos/cleanup.py).
+"""Scheduled jobs: marking overdue orders, retrying webhooks, deleting abandoned partial
+photo uploads (server/photos/cleanup.py) and sign-in counters past their window (server/accounts/limits.py).
 
 Orders past their due time are flagged everywhere as soon as it passes (pages compare
 `due_at` with now); the overdue job *announces* each lapse once — a `work_order_overdue`
@@ -29,6 +29,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import limits
 from server.audit.service import record_event
 from server.db import Database, utcnow
 from server.photos.cleanup import discard_abandoned_uploads
@@ -113,6 +114,7 @@ async def run_round(database: Database) -> None:
     """One round of every scheduled job (errors are logged; the next round tries again)."""
     jobs: list[Callable[[], Awaitable[Any]]] = [
         lambda: run_overdue(database), lambda: webhooks.deliver_due(database), discard_abandoned_uploads,
+        lambda: limits.forget_stale(database),  # sign-in counters past their window
     ]
     for job in jobs:
         try:

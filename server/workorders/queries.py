@@ -16,10 +16,13 @@ from server.contractors.models import Contract, Contractor
 from server.defects.filters import WorkOrderFilter
 from server.defects.models import SEVERITIES, Defect
 from server.defects.queries import HistoryRow, evidence_of, history_of
+from server.photos.models import Photo
 from server.sites.models import Zone
 from server.workorders.models import (
     WORK_ORDER_STATUSES, CompletionPhoto, WebhookDelivery, WorkOrder, WorkOrderCompletion, WorkOrderDefect,
 )
+from server.workorders.proof import ProofCheck, photo_past, placed_checks, unplaced_checks
+from server.workorders.settings import get_workorder_settings
 from server.workorders.states import OPEN_STATUSES as OPEN_ORDER_STATUSES
 
 SEVERITY_RANK = case({s: i for i, s in enumerate(SEVERITIES)}, value=Defect.severity)
@@ -142,6 +145,7 @@ class AfterPhoto:
     defect_id: uuid.UUID
     taken_at: dt.datetime
     distance_m: float
+    checks: list[ProofCheck]  # what made it proof of fix (server/workorders/proof.py), for the review
 
 
 @dataclass(frozen=True)
@@ -214,11 +218,16 @@ async def order_detail(db: AsyncSession, order: WorkOrder, now: dt.datetime) -> 
         order.id, order.code, order.status, contractor.code, contractor.name, contract.code, contract.name,
         order.issued_at, issuer, order.due_at, order.due_change_reason, order.notes, order.completed_at,
         order.verified_at, order.return_reason, order.cancel_reason,
-        order.status in OPEN_ORDER_STATUSES and order.due_at < now, defects, await completions_of(db, order.id), history,
+        order.status in OPEN_ORDER_STATUSES and order.due_at < now, defects,
+        await completions_of(db, order, {d.id: (d.lat, d.lon) for d in defects}), history,
     )
 
 
-async def completions_of(db: AsyncSession, order_id: uuid.UUID) -> list[CompletionView]:
+async def completions_of(
+    db: AsyncSession, order: WorkOrder, positions: dict[uuid.UUID, tuple[float, float]]
+) -> list[CompletionView]:
+    """The order's completions, newest first, each after photo with the checks it passed."""
+    order_id = order.id
     rows = (
         await db.execute(
             select(WorkOrderCompletion, User.display_name)
@@ -229,11 +238,21 @@ async def completions_of(db: AsyncSession, order_id: uuid.UUID) -> list[Completi
     ).all()
     ids = [c.id for c, _ in rows]
     photos: dict[uuid.UUID, list[AfterPhoto]] = {i: [] for i in ids}
+    received = {c.id: c.received_at for c, _ in rows}
+    limit = get_workorder_settings().proof_distance_m
     if ids:
-        for p in (await db.execute(
-            select(CompletionPhoto).where(CompletionPhoto.completion_id.in_(ids)).order_by(CompletionPhoto.ordinal)
-        )).scalars():
-            photos[p.completion_id].append(AfterPhoto(p.photo_sha256, p.defect_id, p.taken_at, p.distance_m))
+        stored = (await db.execute(
+            select(CompletionPhoto, Photo).join(Photo, Photo.sha256 == CompletionPhoto.photo_sha256)
+            .where(CompletionPhoto.completion_id.in_(ids)).order_by(CompletionPhoto.ordinal)
+        )).all()
+        for p, photo in stored:
+            # As things stood when the completion came in: other completions before it.
+            past = await photo_past(db, [p.photo_sha256], other_than=p.completion_id,
+                                    received_before=received[p.completion_id])
+            lat, lon = positions.get(p.defect_id, (p.lat, p.lon))
+            checks = unplaced_checks(photo, p.taken_at, order.issued_at, past) + placed_checks(
+                photo, p.lat, p.lon, lat, lon, limit)
+            photos[p.completion_id].append(AfterPhoto(p.photo_sha256, p.defect_id, p.taken_at, p.distance_m, checks))
     return [CompletionView(c.id, c.completed_at, c.received_at, who, c.notes, photos[c.id]) for c, who in rows]
 
 

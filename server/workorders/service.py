@@ -27,6 +27,7 @@ from server.db import utcnow
 from server.defects.lifecycle import clean_reason, defects_for_update, most_severe, move_defects, response_time
 from server.defects.models import Defect
 from server.errors import AppError
+from server.text import check_text
 from server.workorders import notifications, webhooks
 from server.workorders.models import WorkOrder, WorkOrderDefect
 from server.workorders.states import OPEN_STATUSES, Step, check_step, step_for
@@ -113,7 +114,7 @@ async def issue_order(
         raise AppError(422, "defects_required", "wo.defects_required", field="defect_ids")
     if len(ids) > MAX_DEFECTS:
         raise AppError(422, "too_many_defects", "wo.too_many_defects", field="defect_ids", max=MAX_DEFECTS)
-    note_text = notes.strip() if isinstance(notes, str) else ""
+    note_text = check_text(notes, "notes").strip() if isinstance(notes, str) else ""
     if len(note_text) > MAX_NOTES:
         raise AppError(422, "notes_too_long", "wo.notes_too_long", field="notes", max=MAX_NOTES)
     defects = await defects_for_update(db, ids)

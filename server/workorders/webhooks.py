@@ -22,8 +22,12 @@ Receivers must be on public addresses: a contractor's URL must not turn the serv
 way into the operator's own network (the database, a cloud metadata service, an admin
 port). A URL naming a private, loopback or link-local address is refused when it is saved,
 and every attempt resolves the host again and refuses to send when any address it
-resolves to is not public. `WEBHOOK_ALLOW_PRIVATE` lifts this for a receiver inside the
-operator's network (and for tests, whose receivers listen on 127.0.0.1).
+resolves to is not public. The attempt then connects to the very address it checked (the
+URL's host replaced by it, the name kept in the Host header and, for HTTPS, in the TLS
+server name the certificate is checked against): no second lookup, so a name cannot
+resolve to a public address for the check and to a private one for the connection (DNS
+rebinding). `WEBHOOK_ALLOW_PRIVATE` lifts the check for a receiver inside the operator's
+network (and for tests, whose receivers listen on 127.0.0.1); the address is pinned anyway.
 """
 
 from __future__ import annotations
@@ -182,15 +186,26 @@ def names_private_host(url: str) -> bool:
     return not is_public(address)
 
 
-async def private_address_of(url: str) -> str | None:
-    """The first non-public address the URL's host resolves to, or None when all are public."""
+async def addresses_of(url: str) -> list[str]:
+    """Every address the URL's host resolves to, in the resolver's order (OSError if none)."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname or "", port, type=0)
-    for *_, sockaddr in infos:
-        if not is_public(str(sockaddr[0])):
-            return str(sockaddr[0])
-    return None
+    infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname or "", port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
+
+
+def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL with its host replaced by `address`, the Host header it had, and for HTTPS
+    the TLS server name (httpcore's `sni_hostname`), so the certificate is still checked
+    against the name."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal + (f":{parts.port}" if parts.port else "")
+    target = parts._replace(netloc=netloc).geturl()
+    host_header = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return target, {"host": host_header}, extensions
 
 
 async def _send(client: httpx.AsyncClient, delivery: WebhookDelivery, secret: str,
@@ -203,9 +218,13 @@ async def _send(client: httpx.AsyncClient, delivery: WebhookDelivery, secret: st
         "x-fieldcheck-timestamp": str(ts), "x-fieldcheck-signature": sign(secret, ts, body),
     }
     try:
-        if not allow_private and (address := await private_address_of(delivery.url)) is not None:
+        addresses = await addresses_of(delivery.url)  # looked up once: checked, then connected to
+        if not allow_private and (address := next((a for a in addresses if not is_public(a)), None)) is not None:
             return None, f"refused: {urlsplit(delivery.url).hostname} resolves to non-public address {address}"
-        response = await client.post(delivery.url, content=body, headers=headers)
+        if not addresses:
+            return None, f"{urlsplit(delivery.url).hostname} resolves to no address"
+        target, host, extensions = pinned(delivery.url, addresses[0])
+        response = await client.post(target, content=body, headers={**headers, **host}, extensions=extensions)
     except OSError as exc:  # the name does not resolve
         return None, f"{type(exc).__name__}: {exc}"[:500]
     except httpx.HTTPError as exc:

@@ -2,18 +2,19 @@
 // dependencies so the service worker imports it for Background Sync; startAutoSync() and
 // syncNow() are the page's triggers. Only a definite, explained refusal moves an entry to
 // "needs attention"; network errors, 5xx and 429 keep it queued with backoff. Nothing is
-// deleted until the server has confirmed the record and every one of its photos.
+// deleted until the server has confirmed the record and every one of its photos. A batch
+// answered 5xx again and again is sent in halves, then one by one (sync-batches.js), so one
+// bad record cannot hold up the others.
 // A run sends only the entries of the user the server says is signed in (GET
 // /api/offline/me): on a shared phone another user's entries wait for their owner.
 
 import { announce, done, getAll, transaction } from './store.js';
 import { apiFetch, AuthRequired, jsonOf, NetworkError, refreshStandards, signedInUser } from './api.js';
 import { errorOf, jsonInit, pick, retryOutcome, sendPhotos } from './sync-photos.js';
+import { afterServerError, batches, countsAgainstBatch } from './sync-batches.js';
 
 export const SYNC_TAG = 'fieldcheck-outbox';
 const LOCK = 'fieldcheck-sync';
-const RECORDS_PER_BATCH = 200; // the server's limit per POST /api/sync
-const BATCH_BYTES = 4 * 1024 * 1024; // the server refuses batches over 5 MB
 const MAX_ROUNDS = 5; // a run repeats while entries are due (e.g. after a 428), at most this often
 const REFUSED = new Set([400, 403, 404, 409, 410, 413, 415, 422]); // definite: needs attention
 
@@ -116,30 +117,18 @@ async function syncRound(due, summary) {
   const progress = { recordsDone: 0, recordsTotal: ready.length };
   for (const batch of batches(ready)) {
     const outcomes = await sendRecords(batch);
-    for (let j = 0; j < batch.length; j++) await settle(batch[j], outcomes[j], summary);
+    for (let j = 0; j < batch.length; j++) {
+      const o = outcomes[j];
+      // The whole batch got a 5xx: each entry remembers it, and the batch's size.
+      if (o.kind === 'retry' && o.wholeBatch && countsAgainstBatch(o.error && o.error.status)) o.batchSize = batch.length;
+      await settle(batch[j], o, summary);
+    }
     progress.recordsDone += batch.length;
     announce('sync-progress', { phase: 'records', done: progress.recordsDone, total: progress.recordsTotal });
   }
 }
 
 // ---- records --------------------------------------------------------------------------
-
-/** Entries in batches the server takes: at most 200 records and well under its 5 MB. */
-function* batches(entries) {
-  let batch = [];
-  let bytes = 0;
-  for (const e of entries) {
-    const size = JSON.stringify(e.body).length;
-    if (batch.length && (batch.length === RECORDS_PER_BATCH || bytes + size > BATCH_BYTES)) {
-      yield batch;
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(e);
-    bytes += size;
-  }
-  if (batch.length) yield batch;
-}
 
 /** POST one batch; one outcome per entry, in order. */
 async function sendRecords(batch) {
@@ -155,7 +144,7 @@ async function sendRecords(batch) {
   const refusal = await jsonOf(r);
   if (isTransient(r, refusal)) {
     const error = await errorOf(r, refusal);
-    return batch.map(() => retryOutcome(error));
+    return batch.map(() => ({ ...retryOutcome(error), wholeBatch: true }));
   }
   // The whole batch was refused (malformed, too large…): send each record alone so one bad
   // record is named and the others still go through.
@@ -222,8 +211,9 @@ async function settle(sent, outcome, summary = {}) {
       const soon = outcome.kind === 'photos_missing' && attempts <= 3;
       // Photos the server asks for go up with the entry next time, even if it did not list them.
       const photos = outcome.kind === 'photos_missing' ? [...new Set([...cur.photos, ...outcome.missing])] : cur.photos;
+      const split = outcome.batchSize ? afterServerError(cur, outcome.batchSize) : {};
       s.outbox.put({
-        ...cur, photos, state: 'queued', attempts, last_error: outcome.error || null, last_attempt_at: now,
+        ...cur, ...split, photos, state: 'queued', attempts, last_error: outcome.error || null, last_attempt_at: now,
         next_attempt_at: soon ? 0 : now + backoffMs(attempts),
       });
     }
