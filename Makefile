@@ -38,7 +38,7 @@ test: install-test test-deps
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
 	FIELDCHECK_TEST_DB=postgresql $(PYTEST)
 
-test-sqlite: install-test
+test-sqlite: install-test test-deps
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
 
 test-postgresql: install-test test-deps

@@ -184,6 +184,13 @@ async def sign_in(client: AsyncTestClient, username: str, password: str) -> None
     assert response.status_code == 303, response.text
 
 
+@pytest.fixture
+def node_required() -> None:
+    """The phone's JavaScript runs under node: a missing node fails the test, never skips it."""
+    if shutil.which("node") is None:
+        pytest.fail("node is not on PATH; `make test-deps` installs it (Debian's nodejs)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's session-long event loop must not come before
     tests that start their own loops with asyncio.run (database set-up)."""

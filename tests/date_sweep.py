@@ -59,6 +59,7 @@ TESTS = (
     "tests/test_api_schema.py",
     "tests/browser/test_duplicates.py",
     "tests/browser/test_inspection_form.py",
+    "tests/browser/test_offline_core.py",
     "tests/browser/test_online_photo.py",
     "tests/browser/test_supervisor_flow.py",
 )

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from server.config import DatabaseSettings
 from server.db import Database
-from tests.conftest import BACKEND, DatabaseFactory, _pg_admin
+from tests.conftest import BACKEND, DatabaseFactory, _pg_admin, csrf_token, make_client, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,9 +36,18 @@ def test_create_user_enforces_the_password_rules(database_url: str, tmp_path: Pa
     assert message in result.stderr
 
 
-def test_create_user_then_sign_in_works(database_url: str, tmp_path: Path) -> None:
+async def test_create_user_then_sign_in_works(database_url: str, tmp_path: Path) -> None:
     ok = fieldcheck("create-user", "kim", "--role", "supervisor", "--password", "Good-pass-2026", url=database_url, media=tmp_path)
     assert ok.returncode == 0, ok.stderr
+    async with make_client(database_url) as client:
+        await sign_in(client, "kim", "Good-pass-2026")  # the new account signs in through the form
+        assert (await client.get("/supervise", follow_redirects=False)).status_code == 200
+    async with make_client(database_url) as stranger:
+        token = await csrf_token(stranger)
+        wrong = await stranger.post(
+            "/login", data={"username": "kim", "password": "Wrong-pass-2026", "_csrf_token": token}, follow_redirects=False
+        )
+        assert wrong.status_code != 303
     again = fieldcheck("create-user", "kim", "--role", "supervisor", "--password", "Good-pass-2026", url=database_url, media=tmp_path)
     assert again.returncode == 1 and "taken" in again.stderr
     orphan = fieldcheck("create-user", "co", "--role", "contractor", "--password", "Good-pass-2026", url=database_url, media=tmp_path)

@@ -120,8 +120,45 @@ async def test_foreign_keys_are_enforced(database: Database) -> None:
             s.add(Asset(zone_id=uuid.uuid4(), category="seating", code="X", name="x", lat=1, lon=1, qr_token="x"))
 
 
+def _schema(database_url: str) -> dict[str, object]:
+    """Every table's columns, keys, indexes and constraints, as the database reports them."""
+    from sqlalchemy import inspect
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    def read(connection) -> dict[str, object]:  # type: ignore[no-untyped-def]
+        look = inspect(connection)
+        return {
+            table: {
+                "columns": [(c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in look.get_columns(table)],
+                "primary_key": look.get_pk_constraint(table)["constrained_columns"],
+                "foreign_keys": sorted(
+                    (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                    for f in look.get_foreign_keys(table)
+                ),
+                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in look.get_indexes(table)),
+                "unique": sorted(tuple(u["column_names"]) for u in look.get_unique_constraints(table)),
+                "checks": sorted(str(c["sqltext"]) for c in look.get_check_constraints(table)),
+            }
+            for table in sorted(look.get_table_names())
+        }
+
+    async def run() -> dict[str, object]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(read)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 def test_migrations_go_down_and_up_again(database_url: str) -> None:
     from alembic import command
 
+    before = _schema(database_url)
+    assert {"assets", "inspections", "defects", "work_orders", "users"} <= set(before)
     command.downgrade(alembic_config(database_url), "base")
+    assert set(_schema(database_url)) <= {"alembic_version"}  # every table of every migration is gone
     upgrade(database_url)
+    assert _schema(database_url) == before

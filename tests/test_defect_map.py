@@ -220,7 +220,8 @@ async def test_work_order_exports(supervisor: AsyncTestClient) -> None:
     rows = list(csv.DictReader(io.StringIO((await supervisor.get("/api/work-orders.csv?wo_status=verified")).content.decode("utf-8-sig"))))
     assert rows and {r["status"] for r in rows} == {"verified"}
     overdue = (await supervisor.get("/api/work-orders?overdue=1")).json()
-    assert all(o["overdue"] for o in overdue["work_orders"])
+    assert overdue["work_orders"] and all(o["overdue"] for o in overdue["work_orders"])
+    assert overdue["total"] < (await supervisor.get("/api/work-orders")).json()["total"]
 
 
 async def test_the_detail_is_a_fragment_for_htmx_and_a_page_otherwise(supervisor: AsyncTestClient) -> None:

@@ -21,9 +21,7 @@ FIXTURE_EXPORT = ROOT / "tests" / "js" / "fixture_export.json"
 FIXTURE_VECTORS = ROOT / "tests" / "js" / "fixture_vectors"
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(
-    NODE is None, reason="node is not on PATH; the JavaScript evaluator cannot be run"
-)
+pytestmark = pytest.mark.usefixtures("node_required")
 
 CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$")
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = [ROOT / "tests" / "js" / name for name in ("form_logic.test.mjs", "duplicates.test.mjs", "sync_batches.test.mjs")]
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH; the phone's helpers cannot be run")
+pytestmark = pytest.mark.usefixtures("node_required")
 
 
 @pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/St_Johns"])
