@@ -71,7 +71,7 @@ async def table_counts(db: Database) -> dict[str, int]:
 
 
 async def test_summary_counts_what_was_loaded(loaded, demo_database):
-    summary, seconds = loaded
+    summary, _seconds = loaded  # speed is a benchmark's business, not an assertion
     assert summary.already_loaded is False
     assert (summary.sites, summary.zones, summary.users, summary.contractors, summary.contracts) == (1, 5, 6, 2, 2)
     assert 280 <= summary.assets <= 320
@@ -80,7 +80,6 @@ async def test_summary_counts_what_was_loaded(loaded, demo_database):
     assert counts["inspections"] == summary.inspections > 1500
     assert counts["defects"] == summary.defects > 50
     assert counts["work_orders"] == summary.work_orders > 20
-    assert seconds < 20
 
 
 async def test_site_and_zones_are_closed_polygons_along_the_river(loaded, demo_database):
