@@ -77,3 +77,18 @@ async def test_the_api_serves_each_version_with_its_etag(client: AsyncTestClient
     assert "written_by" not in second.json()["categories"]["seating"]
     again = await client.get("/api/standards?date=2027-01-01", headers={"If-None-Match": second.headers["etag"]})
     assert again.status_code == 304
+
+
+async def test_the_standards_page_marks_the_operators_categories(client: AsyncTestClient,
+                                                                 database: Database) -> None:
+    await _setup(client, database)
+    page = await client.get("/standards?version=2027.1", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    from bs4 import BeautifulSoup
+
+    html = BeautifulSoup(page.text, "html.parser")
+    marked = {section["id"] for section in html.select("section.standard-category")
+              if section.select_one(".written-by-operator")}
+    assert marked == {"cat-street_light", "cat-railing", "cat-play_equipment", "cat-public_toilet"}
+    first = await client.get("/standards?version=2026.1")
+    assert "written-by-operator" not in first.text

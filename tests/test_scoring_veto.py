@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher
 from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
@@ -26,7 +27,7 @@ from server.scoring.months import Month
 from server.scoring.rules import load_rules
 from server.scoring.service import close_month, month_report
 from server.sites.models import Site, Zone
-from standards import load_standards
+from standards import StandardsFileError, load_standards
 from tests.conftest import sign_in
 from tests.factories import PASSWORD
 from tests.test_scoring_example import add_inspection, local, square
@@ -196,3 +197,27 @@ async def test_a_closed_month_keeps_its_veto(database: Database) -> None:
     assert [v.defect_id for v in frozen.data.vetoes] == [str(ids["D1"])]
     live = await _report(database, live=True)
     assert live.get("site").payment_pct == 100 and live.get("site").vetoed_by == ()
+
+
+SECOND_RULE = (Path(__file__).resolve().parent.parent / "standards" / "scoring" / "2027-01-01.yaml").read_text(
+    encoding="utf-8")
+
+
+@pytest.mark.parametrize(("old", "new", "key", "detail"), [
+    ("  max_payment_pct: 70", "  max_payment_pct: 100", "veto.max_payment_pct", "caps nothing"),
+    ("  severities: [urgent]", "  severities: [dire]", "veto.severities[0]", "'dire' is not one of"),
+    ("  clauses: [PL-2, RL-1, RL-2, PE-1, PE-2, SL-2]\n  severities: [urgent]", "  clauses: []", "veto",
+     "could never apply"),
+    ("  max_payment_pct: 70", "  max_payment_pct: 70\n  colour: red", "veto.colour", "unknown key 'colour'"),
+    ("origin: operator", "origin: lawyer", "origin", "'lawyer' is not one of"),
+])
+def test_bad_veto_is_refused_naming_file_line_and_key(tmp_path: Path, old: str, new: str, key: str,
+                                                      detail: str) -> None:
+    assert old in SECOND_RULE
+    folder = tmp_path / "scoring"
+    folder.mkdir()
+    (folder / "2027-01-01.yaml").write_text(SECOND_RULE.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(StandardsFileError) as refused:
+        load_rules(folder)
+    assert refused.value.key == key and detail in refused.value.detail, str(refused.value)
+    assert refused.value.path.endswith("2027-01-01.yaml") and refused.value.line

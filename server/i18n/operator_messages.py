@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "standards.written_by_operator": {
+        "zh": "本类别由运营方编写：合同标准原文没有此类设施的标准，条款措辞为运营方所定。",
+        "en": "Written by the operator: the contract's source text has no standard for this category; "
+              "the clause wording is the operator's.",
+    },
     # -- scoring: where the rule's numbers come from, and the safety veto -----------------------
     "scoring.rule_origin_operator": {
         "zh": "权重、付款档次与缺陷响应时限（RESPONSE_TIMES）均为运营方默认值，合同文本未作规定。",
