@@ -155,10 +155,13 @@ def check_clause(doc: YamlDoc, path: PathKey, spec: Any, observations: dict[str,
     return out
 
 
+WRITERS = ("source", "operator")  # the contract's source text, or the operator (no numeric standard in the source)
+
+
 def check_category(doc: YamlDoc, key: str) -> dict[str, Any]:
     """A whole category file, whose `category` must equal its file name `key`."""
     data = check_keys(doc, (), doc.data, ("category", "group", "label", "description", "observations", "clauses"),
-                      ("damage_types",))
+                      ("damage_types", "written_by"))
     if data["category"] != key:
         raise doc.error(("category",), f"{data['category']!r} does not match the file name '{key}'")
     observations = check_quantities(doc, ("observations",), data["observations"], exemptions=True)
@@ -182,6 +185,8 @@ def check_category(doc: YamlDoc, key: str) -> dict[str, Any]:
         "description": check_label(doc, ("description",), data["description"]),
         "observations": observations,
     }
+    if "written_by" in data:  # absent: the clauses are the source text's (so 2026.1's export is unchanged)
+        out["written_by"] = check_choice(doc, ("written_by",), data["written_by"], WRITERS)
     if damage_types is not None:
         out["damage_types"] = damage_types
     out["clauses"] = [check_clause(doc, ("clauses", i), c, observations, damage_types is not None)

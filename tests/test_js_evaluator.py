@@ -44,7 +44,7 @@ def run_vectors(export: Path, vectors: Path) -> tuple[subprocess.CompletedProces
 
 def test_js_evaluator_agrees_with_the_python_vectors(tmp_path: Path) -> None:
     exported = subprocess.run(
-        [sys.executable, "-m", "standards", "export"],
+        [sys.executable, "-m", "standards", "export", "--version", "2026.1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -58,6 +58,21 @@ def test_js_evaluator_agrees_with_the_python_vectors(tmp_path: Path) -> None:
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert passed > 0 and failed == 0, proc.stdout
+
+
+def test_js_evaluator_agrees_on_the_second_version(tmp_path: Path) -> None:
+    """2027.1 (the operator's version): its own vectors, and every vector of 2026.1 unchanged."""
+    exported = subprocess.run(
+        [sys.executable, "-m", "standards", "export", "--version", "2027.1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert exported.returncode == 0, exported.stderr
+    export = tmp_path / "export-2027.json"
+    export.write_text(exported.stdout, encoding="utf-8")
+    for vectors in (ROOT / "standards" / "vectors" / "2027-01-01", ROOT / "standards" / "vectors"):
+        proc, passed, failed = run_vectors(export, vectors)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert passed > 0 and failed == 0, proc.stdout
 
 
 def test_js_evaluator_passes_its_own_fixture() -> None:

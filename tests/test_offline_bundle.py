@@ -76,7 +76,11 @@ async def test_the_bundle_holds_my_zones_only(client: AsyncTestClient, database:
     assert (defect["asset_id"], defect["category"], defect["clause_id"]) == (str(ids["c"]), "seating", "SE-3")
     assert (defect["lat"], defect["lon"]) == (32.1, 118.7)
     assert bundle["removed"] == {"assets": [], "defects": []}
-    assert bundle["standards_version"] == "2026.1" and len(bundle["standards_etag"]) == 64
+    # The version in force today (2026.1 until 2027-01-01, then the operator's 2027.1).
+    from standards import load_standards
+
+    in_force = load_standards().for_date(dt.date.today())
+    assert bundle["standards_version"] == in_force.version and bundle["standards_etag"] == in_force.etag
     c = next(a for a in bundle["assets"] if a["id"] == str(ids["c"]))
     assert c["last_verdict"] == "non_compliant" and c["last_inspected_at"] is not None
     assert c["qr_token"] == "qr-Z-SE-C" and c["active"] is True

@@ -17,7 +17,8 @@ VERSION = "2026-01-01"
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    shutil.copytree(DATA, tmp_path / "data")
+    """The first version alone (the tests add and break versions of their own)."""
+    shutil.copytree(DATA / VERSION, tmp_path / "data" / VERSION)
     return tmp_path / "data"
 
 
@@ -57,8 +58,10 @@ def assert_names(error: StandardsFileError, name: str, line: int, key: str) -> N
 
 def test_the_real_data_loads() -> None:
     standards = load_standards()
-    assert [s.version for s in standards.versions] == ["2026.1"]
+    assert [s.version for s in standards.versions] == ["2026.1", "2027.1"]
     assert standards.for_date(dt.date(2026, 1, 1)).version == "2026.1"
+    assert standards.for_date(dt.date(2026, 12, 31)).version == "2026.1"
+    assert standards.for_date(dt.date(2027, 1, 1)).version == "2027.1"
 
 
 # (file, old text, new text, marker of the reported line, reported key, words in the message)

@@ -13,7 +13,10 @@ import pytest
 from standards import EvaluationError, evaluate, load_standards
 
 VECTOR_DIR = Path(__file__).resolve().parent.parent / "standards" / "vectors"
-STANDARD = load_standards().current()
+STANDARDS = load_standards()
+STANDARD = STANDARDS.get("2026.1")   # by name, not today's: the tests hold on any date
+SECOND = STANDARDS.get("2027.1")     # the operator's version: 2026.1 unchanged plus four categories
+SECOND_DIR = VECTOR_DIR / "2027-01-01"  # vectors of the categories 2027.1 adds
 ERROR_CODES = {
     "bad_case", "missing_category", "unknown_category", "bad_observations", "unknown_observation",
     "bad_type", "out_of_range", "bad_defects", "missing_damage_type", "unknown_damage_type",
@@ -21,9 +24,9 @@ ERROR_CODES = {
 }
 
 
-def _load_vectors() -> list[tuple[str, dict[str, Any]]]:
+def _load_vectors(directory: Path = VECTOR_DIR) -> list[tuple[str, dict[str, Any]]]:
     vectors = []
-    for path in sorted(VECTOR_DIR.glob("*.jsonl")):
+    for path in sorted(directory.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if line.strip():
                 vector = json.loads(line)
@@ -32,6 +35,7 @@ def _load_vectors() -> list[tuple[str, dict[str, Any]]]:
 
 
 VECTORS = _load_vectors()
+SECOND_VECTORS = _load_vectors(SECOND_DIR)
 
 
 @pytest.mark.parametrize("vector", [v for _, v in VECTORS], ids=[name for name, _ in VECTORS])
@@ -108,3 +112,46 @@ def test_vectors_use_every_damage_type_and_error_code() -> None:
         for damage_type in category.damage_types:
             assert (key, damage_type) in used_types, (key, damage_type)
     assert {v["expect_error"] for _, v in VECTORS if "expect_error" in v} == ERROR_CODES
+
+
+def _judge(standard: Any, vector: dict[str, Any]) -> None:
+    if "expect_error" in vector:
+        with pytest.raises(EvaluationError) as caught:
+            evaluate(standard, vector["case"])
+        assert caught.value.code == vector["expect_error"], str(caught.value)
+    else:
+        assert evaluate(standard, vector["case"]) == vector["expect"]
+
+
+@pytest.mark.parametrize("vector", [v for _, v in VECTORS], ids=[name for name, _ in VECTORS])
+def test_first_version_vectors_judge_the_same_under_the_second(vector: dict[str, Any]) -> None:
+    """The categories and clauses of 2026.1 keep their ids and meaning in 2027.1."""
+    _judge(SECOND, vector)
+
+
+@pytest.mark.parametrize("vector", [v for _, v in SECOND_VECTORS], ids=[name for name, _ in SECOND_VECTORS])
+def test_second_version_vector(vector: dict[str, Any]) -> None:
+    _judge(SECOND, vector)
+    _judge(json.loads(json.dumps(SECOND.export())), vector)
+
+
+def test_second_version_adds_the_operators_categories_and_keeps_the_first() -> None:
+    added = set(SECOND.categories) - set(STANDARD.categories)
+    assert added == {"street_light", "railing", "play_equipment", "public_toilet"}
+    assert SECOND.effective_from.isoformat() == "2027-01-01"
+    for key, category in STANDARD.document["categories"].items():
+        assert SECOND.document["categories"][key] == category, key
+        assert "written_by" not in category
+    for key in added:
+        assert SECOND.document["categories"][key]["written_by"] == "operator"
+    assert {p.stem for p in SECOND_DIR.glob("*.jsonl")} == added
+    seen: dict[str, set[str]] = {c.id: set() for key in added for c in SECOND.category(key).clauses}
+    for _, vector in SECOND_VECTORS:
+        assert vector["case"]["category"] in added
+        if "expect" in vector:
+            assert list(vector["expect"]["clauses"]) == [c.id for c in SECOND.category(vector["case"]["category"]).clauses]
+            for clause_id, result in vector["expect"]["clauses"].items():
+                seen[clause_id].add(result)
+    for clause_id, results in seen.items():
+        assert {"pass", "fail", "unknown", "n/a"} <= results or {"pass", "fail", "unknown"} <= results, clause_id
+    assert all("fail" in r and "pass" in r and "unknown" in r for r in seen.values())

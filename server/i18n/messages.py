@@ -883,3 +883,4 @@ MESSAGES: dict[str, dict[str, str]] = {
               "delete or retype it and try again.",
     },
 }
+from server.i18n.operator_messages import MESSAGES as _OPERATOR; MESSAGES.update(_OPERATOR)  # noqa: E402

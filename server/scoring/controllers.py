@@ -113,6 +113,7 @@ class ScoresController(Controller):
             weights={k: f"{float(v):g}" for k, v in report.rule.weights.items()},
             label=lambda f: _label(f, lang), is_admin=_user(request).role == "admin",
             can_close=_user(request).role in ("admin", "supervisor"), local=_local(report),
+            local_iso=lambda text: _local(report)(dt.datetime.fromisoformat(text)),
         )
 
     @get("/{month:str}/trend")

@@ -66,6 +66,29 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
+class VetoRow:
+    """A safety defect (the rule's veto names its clause or severity) still not closed past its
+    due time at some moment of the month: it caps the payment of every scope it falls in."""
+
+    defect_id: str
+    zone_id: str
+    category: str
+    clause_id: str
+    severity: str
+    respond_by: dt.datetime
+    closed_at: dt.datetime | None
+
+    def to_json(self) -> list[Any]:
+        return [self.defect_id, self.zone_id, self.category, self.clause_id, self.severity,
+                self.respond_by.isoformat(), self.closed_at.isoformat() if self.closed_at else None]
+
+    @classmethod
+    def from_json(cls, row: list[Any]) -> VetoRow:
+        return cls(row[0], row[1], row[2], row[3], row[4], dt.datetime.fromisoformat(row[5]),
+                   dt.datetime.fromisoformat(row[6]) if row[6] else None)
+
+
+@dataclass(frozen=True)
 class Ref:
     """A zone, contractor or category as the tables name it."""
 
@@ -95,6 +118,7 @@ class MonthData:
     orders: list[OrderRow]
     now: dt.datetime                     # when the rows were read (orders due later are pending)
     month_over: bool
+    vetoes: list[VetoRow] = field(default_factory=list)  # safety defects past due (the rule's veto)
     _indexes: dict[str, dict[Any, list[Any]]] | None = field(default=None, repr=False, compare=False)
 
     def refs(self) -> list[Ref]:
@@ -121,6 +145,17 @@ class MonthData:
         key = {"zone": ("order_zone", ref.id), "category": ("order_category", ref.code),
                "contractor": ("order_contractor", ref.id)}[ref.kind]
         return index[key[0]].get(key[1], [])
+
+    def vetoes_in(self, ref: Ref) -> list[VetoRow]:
+        """The veto rows of a scope: by the defect's zone and category (a contractor's by its
+        contract places, as its assets are)."""
+        if ref.kind == "site":
+            return list(self.vetoes)
+        if ref.kind == "zone":
+            return [v for v in self.vetoes if v.zone_id == ref.id]
+        if ref.kind == "category":
+            return [v for v in self.vetoes if v.category == ref.code]
+        return [v for v in self.vetoes if (v.zone_id, v.category) in ref.places]
 
     def _index(self) -> dict[str, dict[Any, list[Any]]]:
         """Rows grouped by zone, category, place and contractor, built once (a big month has
@@ -160,6 +195,7 @@ class MonthData:
             "orders": [[o.order_id, o.contractor_id, o.status, o.due_at.isoformat(),
                         o.completed_at.isoformat() if o.completed_at else None, [list(p) for p in o.places]]
                        for o in self.orders],
+            "vetoes": [v.to_json() for v in self.vetoes],
         }
 
     @classmethod
@@ -176,6 +212,7 @@ class MonthData:
                              dt.datetime.fromisoformat(o[4]) if o[4] else None, tuple((z, c) for z, c in o[5]))
                     for o in doc["orders"]],
             now=dt.datetime.fromisoformat(doc["now"]), month_over=doc["month_over"],
+            vetoes=[VetoRow.from_json(v) for v in doc.get("vetoes", [])],  # months closed before the veto: none
         )
 
 
@@ -216,10 +253,16 @@ class Figures(ScopeCounts):
     score: Fraction | None   # already rounded to one decimal
     payment_pct: Fraction | None
     notes: tuple[str, ...] = field(default=())
+    # The safety veto: the band's payment before the cap, and the defects that capped it
+    # as (defect id, clause id, severity, due time ISO). Empty when no veto applied.
+    band_payment_pct: Fraction | None = None
+    vetoed_by: tuple[tuple[str, str, str, str], ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON: counts as integers, ratios to 6 places, score to one decimal."""
         out = asdict(self)
+        out["band_payment_pct"] = None if self.band_payment_pct is None else float(self.band_payment_pct)
+        out["vetoed_by"] = [list(v) for v in self.vetoed_by]
         for key in ("coverage", "compliance", "clause_pass_rate", "timeliness"):
             value = getattr(self, key)
             out[key] = None if value is None else round(float(value), 6)
@@ -231,10 +274,12 @@ class Figures(ScopeCounts):
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Figures:
         values = dict(doc)
-        for key in ("coverage", "compliance", "clause_pass_rate", "timeliness", "score", "payment_pct"):
+        for key in ("coverage", "compliance", "clause_pass_rate", "timeliness", "score", "payment_pct",
+                    "band_payment_pct"):
             if values.get(key) is not None:
                 values[key] = Fraction(str(values[key]))
         values["notes"] = tuple(values.get("notes", ()))
+        values["vetoed_by"] = tuple(tuple(v) for v in values.get("vetoed_by", ()))
         return cls(**values)
 
 
@@ -255,7 +300,7 @@ def score_of(rule: ScoringRule, compliance: Fraction, timeliness: Fraction, cove
 
 
 def figures_for(ref: Ref, assets: Iterable[AssetRow], orders: Iterable[OrderRow], rule: ScoringRule,
-                now: dt.datetime, *, month_over: bool = True) -> Figures:
+                now: dt.datetime, *, month_over: bool = True, vetoes: Iterable[VetoRow] = ()) -> Figures:
     """Apply the rule to one scope's rows (docs/scoring.md, "The rule" and "Edge cases")."""
     assets = list(assets)
     inspected = [a for a in assets if a.inspected]
@@ -283,10 +328,18 @@ def figures_for(ref: Ref, assets: Iterable[AssetRow], orders: Iterable[OrderRow]
     if timeliness is None:
         notes.append("no_orders_due")
         timeliness = Fraction(1)
-    score = payment = None
+    score = payment = band_payment = None
+    vetoed_by: tuple[tuple[str, str, str, str], ...] = ()
     if coverage is not None and compliance is not None:
         score = score_of(rule, compliance, timeliness, coverage)
         payment = rule.band_for(score).payment_pct
+        vetoing = sorted((v for v in vetoes if rule.veto is not None and rule.veto.covers(v.clause_id, v.severity)),
+                         key=lambda v: (v.respond_by, v.defect_id))
+        if vetoing and rule.veto is not None:
+            vetoed_by = tuple((v.defect_id, v.clause_id, v.severity, v.respond_by.isoformat()) for v in vetoing)
+            notes.append("safety_veto")
+            if payment > rule.veto.max_payment_pct:  # the cap lowers the payment, never raises it
+                band_payment, payment = payment, rule.veto.max_payment_pct
     return Figures(
         scope=ref.scope, kind=ref.kind, code=ref.code, name_zh=ref.name_zh, name_en=ref.name_en,
         assets=len(assets), inspected=len(inspected), compliant=compliant, non_compliant=non_compliant,
@@ -297,12 +350,14 @@ def figures_for(ref: Ref, assets: Iterable[AssetRow], orders: Iterable[OrderRow]
         orders_pending=outcomes.count("pending"), orders_cancelled=outcomes.count("cancelled"),
         coverage=coverage, compliance=compliance, clause_pass_rate=ratio(passes + exempts, passes + exempts + fails),
         timeliness=timeliness, score=score, payment_pct=payment, notes=tuple(notes),
+        band_payment_pct=band_payment, vetoed_by=vetoed_by,
     )
 
 
 def month_figures(data: MonthData, rule: ScoringRule) -> list[Figures]:
     """Figures for every scope of the month, in the order of `MonthData.refs()`."""
     return [
-        figures_for(ref, data.assets_in(ref), data.orders_in(ref), rule, data.now, month_over=data.month_over)
+        figures_for(ref, data.assets_in(ref), data.orders_in(ref), rule, data.now, month_over=data.month_over,
+                    vetoes=data.vetoes_in(ref))
         for ref in data.refs()
     ]

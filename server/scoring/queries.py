@@ -22,8 +22,9 @@ from server.assets.models import Asset
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
 from server.defects.models import Defect
 from server.inspections.models import ClauseResult, Inspection
-from server.scoring.figures import AssetRow, MonthData, OrderRow, Ref
+from server.scoring.figures import AssetRow, MonthData, OrderRow, Ref, VetoRow
 from server.scoring.months import Month
+from server.scoring.rules import Veto
 from server.sites.models import Site, Zone
 from server.workorders.models import WorkOrder, WorkOrderDefect
 from standards import StandardsSet
@@ -201,8 +202,33 @@ async def order_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.d
     )
 
 
+async def veto_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.datetime, veto: Veto | None,
+                    now: dt.datetime) -> list[VetoRow]:
+    """The safety defects the veto names that were still not closed past their due time at some
+    moment of the month (up to `now`, for a month still running). Dismissed ones never count."""
+    if veto is None:
+        return []
+    until = min(end, now)
+    conn = await db.connection()
+    rows = await conn.execute(
+        select(_raw(Defect.id), _raw(Defect.zone_id), Defect.category, Defect.clause_id, Defect.severity,
+               Defect.respond_by, Defect.closed_at)
+        .join(Zone, Zone.id == Defect.zone_id)
+        .where(Zone.site_id == site.id, Defect.status != "dismissed", Defect.respond_by < until,
+               or_(Defect.closed_at.is_(None), Defect.closed_at > start),
+               or_(Defect.clause_id.in_(sorted(veto.clauses)), Defect.severity.in_(sorted(veto.severities))))
+    )
+    out = []
+    for defect_id, zone_id, category, clause_id, severity, due, closed in rows.all():
+        # Past due inside the month: still open at some instant after both its due time and the month's start.
+        if closed is None or closed > max(due, start):
+            out.append(VetoRow(_id(defect_id), _id(zone_id), category, clause_id, severity, due, closed))
+    return sorted(out, key=lambda v: (v.respond_by, v.defect_id))
+
+
 async def load_month(db: AsyncSession, site: Site, month: Month, standards: StandardsSet, now: dt.datetime,
-                     only: Ref | None = None, refs: tuple[list[Ref], list[Ref], list[Ref]] | None = None) -> MonthData:
+                     only: Ref | None = None, refs: tuple[list[Ref], list[Ref], list[Ref]] | None = None,
+                     veto: Veto | None = None) -> MonthData:
     """Everything the month's figures need, read in one transaction."""
     tz = ZoneInfo(site.timezone)
     start, end = month.bounds(tz)
@@ -214,6 +240,7 @@ async def load_month(db: AsyncSession, site: Site, month: Month, standards: Stan
         assets=await asset_rows(db, site, start, end, only),
         orders=await order_rows(db, site, start, end, only),
         now=now, month_over=now >= end,
+        vetoes=await veto_rows(db, site, start, end, veto, now),
     )
 
 

@@ -21,6 +21,31 @@ from standards.yamldoc import YamlDoc, read_yaml
 
 SCORING_DIR = REPO_ROOT / "standards" / "scoring"
 FIGURES = ("compliance", "timeliness", "coverage")  # the scored figures, in the formula's order
+ORIGINS = ("operator", "contract")  # who wrote a rule's numbers: the operator's defaults, or the contract's
+SEVERITIES = ("urgent", "high", "normal", "low")  # as server/defects/models.py (standards/ needs no server)
+
+
+@dataclass(frozen=True)
+class Veto:
+    """The safety veto (实行安全一票否决权, SCOPE.md): what it caps and which defects trigger it.
+
+    A defect triggers it in a month when its clause is one of `clauses` or its severity one of
+    `severities`, and it was still not closed at some moment of the month after its due time
+    (`respond_by`). Dismissed defects never do. The scope's payment is then at most
+    `max_payment_pct`; the score itself is unchanged.
+    """
+
+    clauses: frozenset[str]
+    severities: frozenset[str]
+    max_payment_pct: Fraction
+    source: dict[str, str]
+
+    def covers(self, clause_id: str, severity: str) -> bool:
+        return clause_id in self.clauses or severity in self.severities
+
+    def describe(self) -> dict[str, Any]:
+        return {"clauses": sorted(self.clauses), "severities": [s for s in SEVERITIES if s in self.severities],
+                "max_payment_pct": float(self.max_payment_pct), "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -41,6 +66,8 @@ class ScoringRule:
     source: dict[str, str]
     weights: dict[str, Fraction]
     bands: tuple[Band, ...]
+    origin: str = "operator"          # the weights and bands are the operator's defaults, not the contract's
+    veto: Veto | None = None
 
     def band_for(self, score: Fraction) -> Band:
         """The first band (highest first) whose minimum `score` reaches."""
@@ -56,6 +83,8 @@ class ScoringRule:
             "effective_from": self.effective_from.isoformat(),
             "weights": {k: float(v) for k, v in self.weights.items()},
             "bands": [{"min_score": float(b.min_score), "payment_pct": float(b.payment_pct)} for b in self.bands],
+            "origin": self.origin,
+            "veto": self.veto.describe() if self.veto else None,
         }
 
 
@@ -95,7 +124,8 @@ def _number(doc: YamlDoc, path: tuple[str | int, ...], value: Any, lo: int, hi: 
 
 def check_rule(doc: YamlDoc, file_name: str | None = None) -> ScoringRule:
     """Validate one rule document; `file_name` (without .yaml) must equal effective_from."""
-    data = check_keys(doc, (), doc.data, ("version", "effective_from", "weights", "bands"), ("title", "source"))
+    data = check_keys(doc, (), doc.data, ("version", "effective_from", "weights", "bands"),
+                      ("title", "source", "origin", "veto"))
     version = data["version"]
     if not isinstance(version, str) or not version.strip():
         raise doc.error(("version",), "must be a non-empty string (quote it: \"2026.1\")")
@@ -132,7 +162,31 @@ def check_rule(doc: YamlDoc, file_name: str | None = None) -> ScoringRule:
         bands.append(band)
     if bands[-1].min_score != 0:
         raise doc.error(("bands", len(bands) - 1, "min_score"), "the last band must start at 0, so every score has a band")
-    return ScoringRule(version.strip(), effective, title, source, weights, tuple(bands))
+    origin = data.get("origin", "operator")
+    if origin not in ORIGINS:
+        raise doc.error(("origin",), f"{origin!r} is not one of {', '.join(ORIGINS)}")
+    veto = _veto(doc, data["veto"], bands[0].payment_pct) if data.get("veto") is not None else None
+    return ScoringRule(version.strip(), effective, title, source, weights, tuple(bands), origin, veto)
+
+
+def _veto(doc: YamlDoc, raw: Any, top: Fraction) -> Veto:
+    data = check_keys(doc, ("veto",), raw, ("max_payment_pct", "source"), ("clauses", "severities"))
+    clauses = data.get("clauses") or []
+    severities = data.get("severities") or []
+    if not isinstance(clauses, list) or not all(isinstance(c, str) and c.strip() for c in clauses):
+        raise doc.error(("veto", "clauses"), "must be a list of clause ids, e.g. [PL-2, HT-3]")
+    if not isinstance(severities, list):
+        raise doc.error(("veto", "severities"), f"must be a list of {', '.join(SEVERITIES)}")
+    for i, severity in enumerate(severities):
+        if severity not in SEVERITIES:
+            raise doc.error(("veto", "severities", i), f"{severity!r} is not one of {', '.join(SEVERITIES)}")
+    if not clauses and not severities:
+        raise doc.error(("veto",), "names no clauses and no severities: it could never apply")
+    cap = _number(doc, ("veto", "max_payment_pct"), data["max_payment_pct"], 0, 100)
+    if cap >= top:
+        raise doc.error(("veto", "max_payment_pct"), f"{data['max_payment_pct']} caps nothing: the top band pays {top}")
+    source = check_label(doc, ("veto", "source"), data["source"])
+    return Veto(frozenset(c.strip() for c in clauses), frozenset(severities), cap, source)
 
 
 def load_rules(directory: str | os.PathLike[str] | None = None) -> ScoringRules:

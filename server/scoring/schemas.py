@@ -19,6 +19,8 @@ class ScoreOut(ScopeCounts):
     score: float | None
     payment_pct: float | None
     notes: list[str]
+    band_payment_pct: float | None   # the band's payment when the safety veto lowered it, else null
+    vetoed_by: list[list[str]]       # [defect id, clause id, severity, due time] of each vetoing defect
 
 
 @dataclass
@@ -28,11 +30,21 @@ class BandOut:
 
 
 @dataclass
+class VetoOut:
+    clauses: list[str]
+    severities: list[str]
+    max_payment_pct: float
+    source: dict[str, str]
+
+
+@dataclass
 class RuleOut:
     version: str
     effective_from: str
     weights: dict[str, float]
     bands: list[BandOut]
+    origin: str                      # "operator": the weights and bands are the operator's defaults
+    veto: VetoOut | None
 
 
 @dataclass
@@ -58,6 +70,7 @@ def month_scores(report: MonthReport, figures: list[Figures]) -> MonthScores:
         closed_at=doc["closed_at"], standards_version=doc["standards_version"],
         scoring_version=doc["scoring_version"],
         rule=RuleOut(rule["version"], rule["effective_from"], rule["weights"],
-                     [BandOut(**b) for b in rule["bands"]]),
+                     [BandOut(**b) for b in rule["bands"]], rule["origin"],
+                     VetoOut(**rule["veto"]) if rule["veto"] else None),
         scores=[ScoreOut(**f.to_json()) for f in figures],
     )

@@ -144,7 +144,7 @@ async def month_report(db: AsyncSession, site: Site, month: Month, standards: St
             report.data = MonthData.from_json(evidence)
         return report
     rule = rule_for(rules, month)
-    data = await load_month(db, site, month, standards, now)
+    data = await load_month(db, site, month, standards, now, veto=rule.veto)
     return MonthReport(site, month, rule, standards_version_for(standards, month), month_figures(data, rule),
                        None, now >= end, data if with_data else None)
 
@@ -231,9 +231,9 @@ async def trend(db: AsyncSession, site: Site, scope: str, last: Month, standards
         if ref is None:
             points.append(TrendPoint(month, None, False))
             continue
-        data = await load_month(db, site, month, standards, now, only=ref, refs=refs)
+        data = await load_month(db, site, month, standards, now, only=ref, refs=refs, veto=rule.veto)
         points.append(TrendPoint(month, figures_for(ref, data.assets_in(ref), data.orders_in(ref), rule, now,
-                                                    month_over=data.month_over), False))
+                                                    month_over=data.month_over, vetoes=data.vetoes_in(ref)), False))
     return points
 
 
