@@ -883,3 +883,4 @@ MESSAGES: dict[str, dict[str, str]] = {
               "delete or retype it and try again.",
     },
 }
+from server.i18n.rounds_messages import MESSAGES as _ROUNDS; MESSAGES.update(_ROUNDS)  # noqa: E402
