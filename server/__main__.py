@@ -154,6 +154,18 @@ def _overdue(args: argparse.Namespace) -> int:
     return cli_overdue(force=not args.if_free)
 
 
+def _rounds_missed(args: argparse.Namespace) -> int:
+    from server.rounds.jobs import cli_missed
+
+    return cli_missed(force=not args.if_free)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from server.rounds.report import cli_week
+
+    return cli_week(args.week)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldcheck", description="Field inspection of public green space.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -170,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     overdue = sub.add_parser("overdue", help="mark work orders past their due time (notifications, webhooks); cron-safe")
     overdue.add_argument("--if-free", action="store_true", help="skip if the app's scheduled run holds the job's lock")
     overdue.set_defaults(func=_overdue)
+    missed = sub.add_parser("rounds-missed", help="mark rounds that ended with assets not inspected (alerts); cron-safe")
+    missed.add_argument("--if-free", action="store_true", help="skip if the app's scheduled run holds the job's lock")
+    missed.set_defaults(func=_rounds_missed)
+    report = sub.add_parser("report", help="print a report as CSV")
+    report_sub = report.add_subparsers(dest="report", required=True)
+    week = report_sub.add_parser("week", help="the weekly report of an ISO week: per inspector and per contractor")
+    week.add_argument("week", help="the week, YYYY-Www (e.g. 2026-W47), in the site's time zone")
+    week.set_defaults(func=_report)
     score = sub.add_parser("score", help="score a month: coverage, compliance, timeliness, score and payment band")
     score.add_argument("--month", required=True, help="the month, YYYY-MM, in the site's time zone")
     score.add_argument("--zone", help="only this zone (code)")

@@ -41,6 +41,7 @@ from server.inspections.outbox import outbox_page
 from server.openapi import document_error_bodies
 from server.photos.controllers import PhotoController, PhotoUploadController
 from server.pwa import offline_page, service_worker, web_manifest
+from server.rounds.controllers import RoundsApiController, RoundsPages, WeeklyReportController
 from server.scoring.controllers import ScoresApiController, ScoresController
 from server.scoring.rules import load_rules
 from server.security import add_security_headers
@@ -105,6 +106,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             StandardsController,
             ScoresController,
             ScoresApiController,
+            RoundsPages,
+            RoundsApiController,
+            WeeklyReportController,
             SyncController,
             OfflineController,
             PhotoUploadController,

@@ -14,6 +14,7 @@ from server.workorders.models import WorkOrder, WorkOrderDefect
 from server.workorders.models import (  # noqa: F401  (work orders: proof of fix, notifications, webhooks, jobs)
     CompletionPhoto, JobRun, Notification, WebhookAttempt, WebhookDelivery, WorkOrderCompletion, WorkOrderOverdue,
 )
+from server.rounds.models import EmergencyRound, MissedRound, RoundAlert, RoundSchedule  # noqa: F401  (rounds)
 from sync.models import SyncReceipt
 
 metadata = Base.metadata

@@ -56,12 +56,15 @@ TESTS = (
     "tests/test_workorders_notifications.py",
     "tests/test_workorders_pages.py",
     "tests/test_workorders_sync.py",
+    "tests/test_rounds_schedule.py",
+    "tests/test_rounds_api.py",
     "tests/test_api_schema.py",
     "tests/browser/test_duplicates.py",
     "tests/browser/test_inspection_form.py",
     "tests/browser/test_offline_core.py",
     "tests/browser/test_online_photo.py",
     "tests/browser/test_supervisor_flow.py",
+    "tests/browser/test_rounds.py",
 )
 
 

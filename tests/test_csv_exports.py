@@ -26,7 +26,9 @@ QUERIES = {
     "/api/work-orders.csv": [""],
     "/scores/{month:str}/scores.csv": [""],
     "/scores/{month:str}/evidence.csv": ["?scope=site&part=assets", "?scope=site&part=orders"],
+    "/reports/week/{week:str}/report.csv": [""],  # the weekly report (server/rounds/report.py)
 }
+WEEK = "2026-W11"  # a week of MONTH
 
 
 def csv_routes() -> list[str]:
@@ -64,7 +66,7 @@ async def test_no_csv_route_serves_a_cell_that_starts_a_formula(client: AsyncTes
     checked = 0
     for route in csv_routes():
         for query in QUERIES[route]:
-            url = route.replace("{month:str}", MONTH) + query
+            url = route.replace("{month:str}", MONTH).replace("{week:str}", WEEK) + query
             answer = await client.get(url)
             assert answer.status_code == 200, f"{url}: {answer.status_code} {answer.text[:200]}"
             content_type = answer.headers["content-type"]
@@ -75,5 +77,5 @@ async def test_no_csv_route_serves_a_cell_that_starts_a_formula(client: AsyncTes
             quoted = [c for c in cells if c[:1] == "'" and c[1:].startswith(FORMULA_STARTS)]
             assert quoted, f"{url}: the formulas set above did not reach the file, so nothing was checked"
             checked += 1
-    assert checked == 5
+    assert checked == 6
 

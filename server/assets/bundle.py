@@ -25,6 +25,7 @@ from server.assets.service import zone_scope
 from server.audit.models import AuditEvent
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.inspections.models import Inspection
+from server.rounds.service import rounds_section
 from server.sites.models import Zone
 from server.workorders.geo import distance_m, offset
 from standards import StandardsSet
@@ -96,6 +97,9 @@ class OfflineBundle:
     open_defects: list[BundleDefect]
     removed: Removed
     pages: list[str]
+    # Schedules, open emergency rounds and recent inspections of the zones: the phone's due
+    # list (server/rounds/service.py rounds_section, docs/rounds.md). Always in full.
+    rounds: dict[str, Any] | None = None
 
 
 async def offline_bundle(
@@ -124,6 +128,7 @@ async def offline_bundle(
         duplicate_distance_m=duplicate_distance_m, since=since,
         zones=[BundleZone(z.id, z.code, z.name_zh, z.name_en, z.outline) for z in zones],
         assets=assets, open_defects=defects, removed=Removed(gone_assets, gone_defects), pages=pages,
+        rounds=await rounds_section(db, zone_ids, now),
     )
 
 

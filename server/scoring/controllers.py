@@ -25,6 +25,7 @@ from server.scoring.evidence import gather
 from server.scoring.exports import assets_csv, orders_csv, report_pdf, scores_csv, status_of
 from server.scoring.figures import SCOPE_KINDS, Figures
 from server.scoring.pdf import NoCjkFont
+from server.rounds.service import adherence  # schedule adherence beside coverage
 from server.scoring.queries import map_zones, month_defects
 from server.scoring.schemas import MonthScores, month_scores
 from server.scoring.service import (
@@ -114,6 +115,8 @@ class ScoresController(Controller):
             label=lambda f: _label(f, lang), is_admin=_user(request).role == "admin",
             can_close=_user(request).role in ("admin", "supervisor"), local=_local(report),
             local_iso=lambda text: _local(report)(dt.datetime.fromisoformat(text)),
+            adherence=await adherence(db, report.month.first_day, report.month.last_day, site_id=report.site.id)
+            if own is None else None,
         )
 
     @get("/{month:str}/trend")

@@ -115,12 +115,19 @@ async def run_round(database: Database) -> None:
     jobs: list[Callable[[], Awaitable[Any]]] = [
         lambda: run_overdue(database), lambda: webhooks.deliver_due(database), discard_abandoned_uploads,
         lambda: limits.forget_stale(database),  # sign-in counters past their window
+        lambda: _rounds_missed(database),  # rounds ended with assets not inspected (server/rounds/jobs.py)
     ]
     for job in jobs:
         try:
             await job()
         except Exception:  # noqa: BLE001
             log.exception("a scheduled job failed; it runs again next round")
+
+
+async def _rounds_missed(database: Database) -> Any:
+    from server.rounds.jobs import run_missed  # imported here: the rounds job takes this module's lock
+
+    return await run_missed(database)
 
 
 @contextlib.asynccontextmanager

@@ -67,6 +67,8 @@ function storeBundle(bundle, incremental) {
     s.meta.put({ key: 'bundle_standards_version', value: bundle.standards_version });
     // How close counts as a likely duplicate: the phone warns from this data, offline too.
     s.meta.put({ key: 'duplicate_distance_m', value: bundle.duplicate_distance_m });
+    // The rounds data (schedules, emergency rounds, recent inspections): the due list (rounds-page.js).
+    if (bundle.rounds) s.meta.put({ key: 'rounds', value: bundle.rounds });
     const assets = await done(s.assets.getAll());
     const categories = new Map();
     for (const a of assets) if (!categories.has(a.category)) categories.set(a.category, a.id);

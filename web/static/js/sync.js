@@ -183,12 +183,17 @@ function isTransient(r, body) {
  * newer version stays as it is and goes out on the next run.
  */
 async function settle(sent, outcome, summary = {}) {
-  await transaction(['outbox', 'photos'], 'readwrite', async (s) => {
+  await transaction(['outbox', 'photos', 'meta'], 'readwrite', async (s) => {
     const cur = await done(s.outbox.get(sent.id));
     if (!cur || cur.rev !== sent.rev) return;
     const now = Date.now();
     if (outcome.kind === 'synced') {
       s.outbox.delete(cur.id);
+      // The due list still counts it until the next rounds data has it (rounds-page.js):
+      // one small meta row per record, never one shared list.
+      if (cur.kind === 'inspection') {
+        s.meta.put({ key: `synced_inspection:${cur.id}`, value: { asset_id: cur.body.asset_id, observed_at: cur.body.observed_at } });
+      }
       // Photos go too, unless another entry still names them.
       const others = (await done(s.outbox.getAll())).filter((e) => e.id !== cur.id);
       const kept = new Set(others.flatMap((e) => e.photos));

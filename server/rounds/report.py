@@ -1,0 +1,234 @@
+"""The weekly report (/reports/week/YYYY-Www, its CSV and PDF, `fieldcheck report week`).
+
+An ISO week of the site's days (Monday to Sunday, Asia/Shanghai for the demo). Per
+inspector: assets inspected (distinct), inspections, defects raised (opened by their
+inspections), rounds due and done (schedule adherence of the rounds that ended in the
+week, server/rounds/service.py), and distance walked — the ground distance between the
+GPS positions of their consecutive records, day by day (a night's gap is not walked).
+Per contractor: orders completed in the week, of those on time (by their due time) and
+late, and orders still open whose due time passed in the week (late too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import User
+from server.contractors.models import Contractor
+from server.csvfile import csv_bytes
+from server.defects.models import Defect
+from server.errors import AppError
+from server.i18n import translate
+from server.inspections.models import Inspection
+from server.rounds.service import adherence, site_timezone
+from server.workorders.geo import distance_m
+from server.workorders.models import WorkOrder
+
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def parse_week(text: str) -> dt.date:
+    """The Monday of an ISO week "2026-W47", or 422 `bad_week`."""
+    match = WEEK.match(text or "")
+    try:
+        if match is None:
+            raise ValueError(text)
+        return dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise AppError(422, "bad_week", "report.bad_week", field="week") from None
+
+
+def week_name(monday: dt.date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class InspectorRow:
+    user_id: uuid.UUID
+    name: str
+    assets: int = 0
+    inspections: int = 0
+    defects: int = 0
+    rounds_due: int = 0
+    rounds_done: int = 0
+    distance_m: float = 0.0
+
+
+@dataclass
+class ContractorRow:
+    code: str
+    name: str
+    done: int = 0
+    on_time: int = 0
+    late: int = 0
+    open_late: int = 0
+
+
+@dataclass
+class WeekReport:
+    week: str
+    first: dt.date
+    last: dt.date
+    timezone: str
+    inspectors: list[InspectorRow] = field(default_factory=list)
+    contractors: list[ContractorRow] = field(default_factory=list)
+
+
+async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
+    """The figures of the ISO week starting on `monday` (site days)."""
+    tz = await site_timezone(db)
+    zone = ZoneInfo(tz)
+    lo = dt.datetime.combine(monday, dt.time(), zone).astimezone(dt.timezone.utc)
+    hi = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), zone).astimezone(dt.timezone.utc)
+    report = WeekReport(week_name(monday), monday, monday + dt.timedelta(days=6), tz)
+    people: dict[uuid.UUID, InspectorRow] = {
+        uid: InspectorRow(uid, name) for uid, name in await db.execute(
+            select(User.id, User.display_name).where(User.role == "inspector").order_by(User.username))}
+    rows = await db.execute(
+        select(Inspection.inspector_id, Inspection.asset_id, Inspection.observed_at, Inspection.lat, Inspection.lon)
+        .where(Inspection.observed_at >= lo, Inspection.observed_at < hi)
+        .order_by(Inspection.inspector_id, Inspection.observed_at, Inspection.id))
+    assets: dict[uuid.UUID, set[uuid.UUID]] = {}
+    last: dict[uuid.UUID, tuple[dt.date, float, float]] = {}
+    for who, asset_id, at, lat, lon in rows:
+        row = people.setdefault(who, InspectorRow(who, str(who)))
+        row.inspections += 1
+        assets.setdefault(who, set()).add(asset_id)
+        if lat is None or lon is None:
+            continue
+        day = at.astimezone(zone).date()
+        before = last.get(who)
+        if before is not None and before[0] == day:
+            row.distance_m += distance_m(before[1], before[2], lat, lon)
+        last[who] = (day, lat, lon)
+    for who, found in assets.items():
+        people[who].assets = len(found)
+    raised = await db.execute(
+        select(Inspection.inspector_id, Defect.id).join(Inspection, Inspection.id == Defect.opened_by_inspection_id)
+        .where(Defect.opened_at >= lo, Defect.opened_at < hi))
+    for who, _ in raised:
+        people.setdefault(who, InspectorRow(who, str(who))).defects += 1
+    kept = await adherence(db, monday, monday + dt.timedelta(days=6))
+    for who, figure in kept.by_inspector.items():
+        row = people.setdefault(who, InspectorRow(who, kept.inspector_names.get(who, str(who))))
+        row.rounds_due, row.rounds_done = figure.due, figure.done
+    report.inspectors = list(people.values())
+
+    companies = {c.id: ContractorRow(c.code, c.name) for c in
+                 (await db.execute(select(Contractor).order_by(Contractor.code))).scalars()}
+    orders = await db.execute(
+        select(WorkOrder.contractor_id, WorkOrder.completed_at, WorkOrder.due_at)
+        .where(((WorkOrder.completed_at >= lo) & (WorkOrder.completed_at < hi))
+               | ((WorkOrder.due_at >= lo) & (WorkOrder.due_at < hi) & WorkOrder.completed_at.is_(None)
+                  & WorkOrder.status.notin_(("cancelled",)))))
+    for contractor_id, completed_at, due_at in orders:
+        row = companies.get(contractor_id)
+        if row is None:
+            continue
+        if completed_at is not None:
+            row.done += 1
+            if completed_at <= due_at:
+                row.on_time += 1
+            else:
+                row.late += 1
+        else:
+            row.open_late += 1
+    report.contractors = list(companies.values())
+    return report
+
+
+CSV_HEADER = ("week", "section", "code", "name", "assets_inspected", "inspections", "defects_raised", "rounds_due",
+              "rounds_done", "distance_walked_m", "orders_done", "on_time", "late", "open_past_due")
+
+
+def to_csv(r: WeekReport) -> bytes:
+    """One table: a row per inspector then per contractor (`section`), blanks where a figure
+    is not theirs."""
+    rows: list[list[Any]] = [
+        [r.week, "inspector", "", p.name, p.assets, p.inspections, p.defects, p.rounds_due, p.rounds_done,
+         round(p.distance_m), "", "", "", ""] for p in r.inspectors]
+    rows += [[r.week, "contractor", c.code, c.name, "", "", "", "", "", "", c.done, c.on_time, c.late, c.open_late]
+             for c in r.contractors]
+    return csv_bytes(CSV_HEADER, rows)
+
+
+def _both(key: str) -> str:
+    return f"{translate('zh', key)} {translate('en', key)}"
+
+
+def to_pdf(r: WeekReport) -> bytes:
+    """The report on A4, in Chinese and English (the monthly report's CJK font)."""
+    from fpdf import FPDF
+
+    from server.scoring.pdf import FONT, NoCjkFont, find_cjk_font
+
+    try:
+        regular, bold, index = find_cjk_font()
+    except NoCjkFont:
+        raise AppError(503, "pdf_unavailable", "scoring.pdf_unavailable") from None
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.add_font(FONT, "", regular, collection_font_number=index)
+    pdf.add_font(FONT, "B", bold or regular, collection_font_number=index)
+    pdf.set_title(f"fieldcheck {r.week}")
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 15)
+    pdf.cell(0, 9, f"{_both('report.title')} · {r.week}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 9)
+    pdf.cell(0, 6, f"{r.first.isoformat()} – {r.last.isoformat()} ({r.timezone})", new_x="LMARGIN", new_y="NEXT")
+    for heading, header, body in (
+        ("report.inspectors", ["report.inspector", "report.assets", "report.inspections", "report.defects",
+                               "report.rounds_due", "report.rounds_done", "report.distance_m"],
+         [[p.name, p.assets, p.inspections, p.defects, p.rounds_due, p.rounds_done, round(p.distance_m)]
+          for p in r.inspectors]),
+        ("report.contractors", ["report.contractor", "report.orders_done", "report.on_time", "report.late",
+                                "report.open_late"],
+         [[f"{c.code} {c.name}", c.done, c.on_time, c.late, c.open_late] for c in r.contractors]),
+    ):
+        pdf.ln(3)
+        pdf.set_font(FONT, "B", 11)
+        pdf.cell(0, 7, _both(heading), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "", 8)
+        with pdf.table(first_row_as_headings=True) as table:
+            head = table.row()
+            for key in header:
+                head.cell(translate("zh", key) + "\n" + translate("en", key))
+            for values in body:
+                line = table.row()
+                for v in values:
+                    line.cell(str(v))
+    return bytes(pdf.output())
+
+
+def cli_week(week: str) -> int:
+    """`fieldcheck report week 2026-W47`: print the week's report as CSV."""
+    import asyncio
+    import sys
+
+    from server.config import get_settings
+    from server.db import Database
+
+    try:
+        monday = parse_week(week)
+    except AppError:
+        print(f"fieldcheck: not an ISO week (YYYY-Www): {week!r}", file=sys.stderr)
+        return 2
+
+    async def run() -> bytes:
+        database = Database.connect(get_settings().db)
+        try:
+            async with database.session(write=False) as db:
+                return to_csv(await week_report(db, monday))
+        finally:
+            await database.dispose()
+
+    sys.stdout.write(asyncio.run(run()).decode("utf-8-sig"))
+    return 0

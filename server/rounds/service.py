@@ -1,0 +1,343 @@
+"""Rounds on the server: schedule versions, the bundle's `rounds` section, due lists,
+emergency rounds and schedule adherence (docs/rounds.md). The day arithmetic is
+server/rounds/due.py's, the same as the phone's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.identity import CurrentUser
+from server.accounts.models import User, UserZone
+from server.assets.models import Asset
+from server.audit.service import record_event
+from server.db import utcnow
+from server.errors import AppError
+from server.inspections.models import Inspection
+from server.rounds import due
+from server.rounds.models import SCHEDULE_KINDS, EmergencyRound, RoundSchedule
+from server.sites.models import Site, Zone
+
+# The phone gets the inspections of this many days back: enough for the longest round
+# (a month, 31 days) to be judged from the bundle alone.
+INSPECTIONS_LOOKBACK_DAYS = 62
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+async def site_timezone(db: AsyncSession, zone_ids: Iterable[uuid.UUID] | None = None) -> str:
+    """The time zone of the site the zones are in (the first site when none are given)."""
+    query = select(Site.timezone).order_by(Site.code).limit(1)
+    ids = list(zone_ids or [])
+    if ids:
+        query = select(Site.timezone).join(Zone, Zone.site_id == Site.id).where(Zone.id.in_(ids)).order_by(Site.code).limit(1)
+    return (await db.execute(query)).scalar() or "Asia/Shanghai"
+
+
+def local_today(now: dt.datetime, timezone: str) -> dt.date:
+    return due.local(now, timezone)[0]
+
+
+# -- schedules -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScheduleForm:
+    """A new schedule version as typed on /supervise/rounds (every value a string)."""
+
+    zone: str = ""
+    category: str = ""
+    kind: str = ""
+    every_days: str = ""
+    weekdays: tuple[str, ...] = ()
+    day_of_month: str = ""
+    window_from: str = ""
+    window_to: str = ""
+    effective_from: str = ""
+
+
+def _int(value: str, field: str, low: int, high: int) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise AppError(422, "out_of_range", "rounds.out_of_range", field=field, min=low, max=high)
+    return number
+
+
+async def add_schedule(db: AsyncSession, user: CurrentUser, form: ScheduleForm, categories: Iterable[str]) -> RoundSchedule:
+    """Validate and store a new schedule version (a change is always a new version); audited."""
+    try:
+        zone_id = uuid.UUID(form.zone)
+    except ValueError:
+        zone_id = None
+    zone = await db.get(Zone, zone_id) if zone_id else None
+    if zone is None:
+        raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zone")
+    if form.category not in set(categories):
+        raise AppError(422, "unknown_category", "rounds.unknown_category", field="category")
+    if form.kind not in SCHEDULE_KINDS:
+        raise AppError(422, "unknown_kind", "rounds.unknown_kind", field="kind")
+    try:
+        effective = dt.date.fromisoformat(form.effective_from.strip())
+    except ValueError:
+        raise AppError(422, "bad_day", "rounds.bad_day", field="effective_from") from None
+    row = RoundSchedule(site_id=zone.site_id, zone_id=zone.id, category=form.category, kind=form.kind,
+                        effective_from=effective, created_by=user.id, created_at=utcnow())
+    if form.kind == "every_days":
+        row.every_days = _int(form.every_days, "every_days", 1, 366)
+    elif form.kind == "weekdays":
+        days = sorted({_int(d, "weekdays", 1, 7) for d in form.weekdays})
+        if not days:
+            raise AppError(422, "no_weekdays", "rounds.no_weekdays", field="weekdays")
+        row.weekdays = days
+    elif form.kind == "monthly":
+        row.day_of_month = _int(form.day_of_month, "day_of_month", 1, 31)
+    start, end = form.window_from.strip(), form.window_to.strip()
+    if start or end:
+        for value, field in ((start, "window_from"), (end, "window_to")):
+            if not HHMM.match(value):
+                raise AppError(422, "bad_time", "rounds.bad_time", field=field)
+        if start >= end:
+            raise AppError(422, "bad_window", "rounds.bad_window", field="window_to")
+        row.window_from, row.window_to = start, end
+    taken = await db.execute(select(RoundSchedule.id).where(
+        RoundSchedule.zone_id == zone.id, RoundSchedule.category == form.category,
+        RoundSchedule.effective_from == effective))
+    if taken.first() is not None:
+        raise AppError(422, "version_exists", "rounds.version_exists", field="effective_from")
+    db.add(row)
+    await db.flush()
+    await record_event(db, user.id, "round_schedule.created", "round_schedule", str(row.id), details=row.as_data())
+    return row
+
+
+async def schedules(db: AsyncSession, zone_ids: Iterable[uuid.UUID] | None = None) -> list[RoundSchedule]:
+    """Every schedule version (of these zones), oldest first."""
+    query = select(RoundSchedule).order_by(RoundSchedule.zone_id, RoundSchedule.category, RoundSchedule.effective_from)
+    if zone_ids is not None:
+        query = query.where(RoundSchedule.zone_id.in_(list(zone_ids)))
+    return list((await db.execute(query)).scalars())
+
+
+# -- emergency rounds ------------------------------------------------------------------------------
+
+
+async def open_emergencies(db: AsyncSession, zone_ids: Iterable[uuid.UUID] | None = None) -> list[EmergencyRound]:
+    rows = list((await db.execute(select(EmergencyRound).where(EmergencyRound.closed_at.is_(None))
+                                  .order_by(EmergencyRound.started_at))).scalars())
+    if zone_ids is None:
+        return rows
+    wanted = {str(z) for z in zone_ids}
+    return [e for e in rows if wanted & set(e.zone_ids)]
+
+
+async def start_emergency(db: AsyncSession, user: CurrentUser, zones: list[str], categories: list[str], hours: str,
+                          reason: str, known_categories: Iterable[str]) -> EmergencyRound:
+    """Start an emergency round over `zones` (and `categories`; none = all); audited."""
+    ids = []
+    for z in zones:
+        try:
+            ids.append(uuid.UUID(z))
+        except ValueError:
+            raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zones") from None
+    found = list((await db.execute(select(Zone).where(Zone.id.in_(ids)))).scalars()) if ids else []
+    if not ids or len(found) != len(set(ids)):
+        raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zones")
+    if not set(categories) <= set(known_categories):
+        raise AppError(422, "unknown_category", "rounds.unknown_category", field="categories")
+    span = _int(hours, "hours", 1, 168)
+    reason = reason.strip()
+    if not reason:
+        raise AppError(422, "reason_required", "rounds.reason_required", field="reason")
+    now = utcnow()
+    row = EmergencyRound(site_id=found[0].site_id, reason=reason[:500], zone_ids=sorted(str(i) for i in set(ids)),
+                         categories=sorted(set(categories)), hours=span, started_at=now,
+                         due_at=now + dt.timedelta(hours=span), started_by=user.id)
+    db.add(row)
+    await db.flush()
+    await record_event(db, user.id, "emergency_round.started", "emergency_round", str(row.id), details=row.as_data())
+    return row
+
+
+@dataclass
+class EmergencyAsset:
+    id: uuid.UUID
+    code: str
+    name: str
+    zone_code: str
+    category: str
+    lat: float
+    lon: float
+    done_at: dt.datetime | None
+    done_by: str | None
+
+
+async def emergency_progress(db: AsyncSession, em: EmergencyRound) -> list[EmergencyAsset]:
+    """Every asset the emergency round covers, with its first inspection since the start."""
+    query = (select(Asset, Zone.code).join(Zone, Zone.id == Asset.zone_id)
+             .where(Asset.active.is_(True), Asset.zone_id.in_([uuid.UUID(z) for z in em.zone_ids])).order_by(Asset.code))
+    if em.categories:
+        query = query.where(Asset.category.in_(em.categories))
+    rows = (await db.execute(query)).all()
+    until = em.closed_at or utcnow()
+    first: dict[uuid.UUID, tuple[dt.datetime, str]] = {}
+    if rows:
+        found = await db.execute(
+            select(Inspection.asset_id, Inspection.observed_at, User.display_name)
+            .join(User, User.id == Inspection.inspector_id)
+            .where(Inspection.asset_id.in_([a.id for a, _ in rows]), Inspection.observed_at >= em.started_at,
+                   Inspection.observed_at <= until)
+            .order_by(Inspection.observed_at))
+        for asset_id, at, who in found:
+            first.setdefault(asset_id, (at, who))
+    return [EmergencyAsset(a.id, a.code, a.name, code, a.category, a.lat, a.lon,
+                           *(first.get(a.id) or (None, None))) for a, code in rows]
+
+
+async def close_emergency(db: AsyncSession, user: CurrentUser, em: EmergencyRound) -> dict[str, Any]:
+    """Close the round with its summary (counts, who did how many, what was not reached)."""
+    if em.closed_at is not None:
+        raise AppError(409, "already_closed", "rounds.already_closed", field="id")
+    progress = await emergency_progress(db, em)
+    now = utcnow()
+    by_inspector: dict[str, int] = {}
+    late = 0
+    for a in progress:
+        if a.done_by:
+            by_inspector[a.done_by] = by_inspector.get(a.done_by, 0) + 1
+            if a.done_at and a.done_at > em.due_at:
+                late += 1
+    summary = {
+        "assets": len(progress), "done": sum(1 for a in progress if a.done_at), "late": late,
+        "not_done": [a.code for a in progress if a.done_at is None],
+        "by_inspector": dict(sorted(by_inspector.items())), "closed_at": now.isoformat(),
+    }
+    em.closed_at, em.closed_by, em.summary = now, user.id, summary
+    await record_event(db, user.id, "emergency_round.closed", "emergency_round", str(em.id), details=summary)
+    return summary
+
+
+# -- what the phone needs, and the due list ------------------------------------------------------
+
+
+async def rounds_section(db: AsyncSession, zone_ids: list[uuid.UUID], now: dt.datetime) -> dict[str, Any]:
+    """The bundle's `rounds` section: the site's time zone, the schedule versions and open
+    emergency rounds of the zones, and their inspections of the last weeks (asset, time)."""
+    tz = await site_timezone(db, zone_ids)
+    since = now - dt.timedelta(days=INSPECTIONS_LOOKBACK_DAYS)
+    seen = await db.execute(
+        select(Inspection.asset_id, Inspection.observed_at).join(Asset, Asset.id == Inspection.asset_id)
+        .where(Asset.zone_id.in_(zone_ids), Inspection.observed_at >= since).order_by(Inspection.observed_at))
+    return {
+        "timezone": tz,
+        "schedules": [s.as_data() for s in await schedules(db, zone_ids)],
+        "emergencies": [e.as_data() for e in await open_emergencies(db, zone_ids)],
+        "inspections": [{"asset_id": str(a), "observed_at": at.isoformat()} for a, at in seen],
+    }
+
+
+async def due_for(db: AsyncSession, zone_ids: list[uuid.UUID], now: dt.datetime,
+                  position: Mapping[str, float] | None) -> dict[str, Any]:
+    """The due list of these zones, computed here exactly as the phone computes it."""
+    section = await rounds_section(db, zone_ids, now)
+    assets = (await db.execute(select(Asset).where(Asset.zone_id.in_(zone_ids), Asset.active.is_(True)))).scalars()
+    data = {**section, "now": now.isoformat(), "position": dict(position) if position else None,
+            "assets": [{"id": str(a.id), "zone_id": str(a.zone_id), "category": a.category, "code": a.code,
+                        "lat": a.lat, "lon": a.lon} for a in assets]}
+    return due.due_list(data)
+
+
+async def user_zone_ids(db: AsyncSession, user: CurrentUser) -> list[uuid.UUID]:
+    """An inspector's zones; every zone for the other roles."""
+    if user.role == "inspector":
+        return list((await db.execute(select(UserZone.zone_id).where(UserZone.user_id == user.id))).scalars())
+    return list((await db.execute(select(Zone.id))).scalars())
+
+
+# -- adherence -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Adherence:
+    """Of the due inspections of the rounds that ended in a period, how many were done in their round."""
+
+    due: int = 0
+    done: int = 0
+
+    @property
+    def share(self) -> float | None:
+        return self.done / self.due if self.due else None
+
+
+@dataclass
+class AdherenceReport:
+    by_zone: dict[uuid.UUID, Adherence]
+    by_inspector: dict[uuid.UUID, Adherence]
+    zone_codes: dict[uuid.UUID, str]
+    inspector_names: dict[uuid.UUID, str]
+
+    def zone_rows(self) -> list[tuple[str, Adherence]]:
+        return sorted(((self.zone_codes.get(k, str(k)), v) for k, v in self.by_zone.items()), key=lambda r: r[0])
+
+    def inspector_rows(self) -> list[tuple[str, Adherence]]:
+        return sorted(((self.inspector_names.get(k, str(k)), v) for k, v in self.by_inspector.items()), key=lambda r: r[0])
+
+
+async def adherence(db: AsyncSession, first: dt.date, last: dt.date, *, site_id: uuid.UUID | None = None) -> AdherenceReport:
+    """Schedule adherence of the rounds that ended between `first` and `last` (site days):
+    per zone, each active asset due in a round counts once and is done when anyone
+    inspected it in the round (in its window); per inspector, the rounds of the zones they
+    cover, done when they themselves inspected the asset in it."""
+    zones = list((await db.execute(select(Zone).where(Zone.site_id == site_id) if site_id else select(Zone))).scalars())
+    tz = await site_timezone(db, [z.id for z in zones])
+    versions: dict[tuple[uuid.UUID, str], list[dict[str, Any]]] = {}
+    for s in await schedules(db, [z.id for z in zones]):
+        versions.setdefault((s.zone_id, s.category), []).append(s.as_data())
+    report = AdherenceReport({}, {}, {z.id: z.code for z in zones}, {})
+    if not versions:
+        return report
+    covering: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for user_id, zone_id, name in await db.execute(
+            select(UserZone.user_id, UserZone.zone_id, User.display_name).join(User, User.id == UserZone.user_id)
+            .where(User.role == "inspector", User.active.is_(True))):
+        covering.setdefault(zone_id, []).append(user_id)
+        report.inspector_names[user_id] = name
+    spans = {key: due.rounds_between(v, first, last) for key, v in versions.items()}
+    earliest = min((start for rounds in spans.values() for _, start, _ in rounds), default=None)
+    if earliest is None:
+        return report
+    assets = (await db.execute(select(Asset.id, Asset.zone_id, Asset.category).where(
+        Asset.active.is_(True), Asset.zone_id.in_([z for z, _ in versions])))).all()
+    by_key: dict[tuple[uuid.UUID, str], list[uuid.UUID]] = {}
+    for asset_id, zone_id, category in assets:
+        by_key.setdefault((zone_id, category), []).append(asset_id)
+    # Inspections from the day before the first round (UTC vs local) to the day after the last.
+    lo = dt.datetime.combine(earliest - dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), dt.timezone.utc)
+    seen: dict[uuid.UUID, list[tuple[dt.date, str, uuid.UUID]]] = {}
+    for asset_id, at, who in await db.execute(
+            select(Inspection.asset_id, Inspection.observed_at, Inspection.inspector_id)
+            .where(Inspection.observed_at >= lo, Inspection.observed_at < hi)):
+        seen.setdefault(asset_id, []).append((*due.local(at, tz), who))
+    for (zone_id, category), rounds in spans.items():
+        zone_figure = report.by_zone.setdefault(zone_id, Adherence())
+        people = covering.get(zone_id, [])
+        for version, start, end in rounds:
+            window = version.get("window")
+            for asset_id in by_key.get((zone_id, category), []):
+                hits = {who for day, at, who in seen.get(asset_id, ()) if start <= day <= end and due.counts_for(window, at)}
+                zone_figure.due += 1
+                zone_figure.done += bool(hits)
+                for person in people:
+                    figure = report.by_inspector.setdefault(person, Adherence())
+                    figure.due += 1
+                    figure.done += person in hits
+    return report
