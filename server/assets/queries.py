@@ -70,6 +70,7 @@ class AssetInspection:
     inspector: str
     verdict: str
     failed_clauses: tuple[str, ...]
+    inspector_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ async def last_inspections_of(db: AsyncSession, asset_id: uuid.UUID, *, limit: i
     """The asset's latest inspections, newest first, each with the clauses it failed."""
     rows = (
         await db.execute(
-            select(Inspection.id, Inspection.observed_at, User.display_name, Inspection.verdict)
+            select(Inspection.id, Inspection.observed_at, User.display_name, Inspection.verdict, Inspection.inspector_id)
             .join(User, User.id == Inspection.inspector_id)
             .where(Inspection.asset_id == asset_id)
             .order_by(Inspection.observed_at.desc())
@@ -169,7 +170,8 @@ async def last_inspections_of(db: AsyncSession, asset_id: uuid.UUID, *, limit: i
         for inspection_id, clause_id in results:
             failed.setdefault(inspection_id, []).append(clause_id)
     return [
-        AssetInspection(r.id, r.observed_at, r.display_name, r.verdict, tuple(failed.get(r.id, ()))) for r in rows
+        AssetInspection(r.id, r.observed_at, r.display_name, r.verdict, tuple(failed.get(r.id, ())), r.inspector_id)
+        for r in rows
     ]
 
 

@@ -883,3 +883,4 @@ MESSAGES: dict[str, dict[str, str]] = {
               "delete or retype it and try again.",
     },
 }
+from server.i18n.views_messages import MESSAGES as _VIEWS; MESSAGES.update(_VIEWS)  # noqa: E402

@@ -1,0 +1,144 @@
+"""What users see (issue 12), through HTTP on the demo site: the inspection page and who may
+open it, the offline download's estimate, the finder's server-side nearest sort, device names."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from bs4 import BeautifulSoup
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from server.accounts.models import User
+from server.assets.models import Asset
+from server.config import DatabaseSettings
+from server.db import Database
+from server.defects.models import DefectEvidence
+from server.inspections.models import Inspection, InspectionPhoto
+from tests.conftest import make_client, sign_in
+
+PASSWORDS = {"inspector": "Inspect-2026-demo", "inspector2": "Inspect-2026-demo2",
+             "supervisor": "Super-2026-demo", "admin": "Manage-2026-demo", "green": "Lvyuan-2026-demo"}
+
+
+@pytest.fixture
+async def demo_db(demo_database_url: str) -> AsyncIterator[Database]:
+    db = Database.connect(DatabaseSettings(url=demo_database_url))
+    yield db
+    await db.dispose()
+
+
+async def client_of(demo_database_url: str, username: str) -> AsyncTestClient:
+    client = make_client(demo_database_url)
+    await client.__aenter__()
+    await sign_in(client, username, PASSWORDS[username])
+    return client
+
+
+def page(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+async def damaged_inspection(db: Database) -> Inspection:
+    """An inspection with a damage instance that has a photo of its own, and a defect."""
+    async with db.session(write=False) as s:
+        found = await s.scalar(
+            select(Inspection)
+            .join(InspectionPhoto, InspectionPhoto.inspection_id == Inspection.id)
+            .join(DefectEvidence, DefectEvidence.inspection_id == Inspection.id)
+            .where(InspectionPhoto.damage_index.is_not(None))
+            .order_by(Inspection.observed_at.desc()).limit(1)
+        )
+        if found is None:  # demo without damage photos: any inspection with a defect
+            found = await s.scalar(select(Inspection).join(DefectEvidence, DefectEvidence.inspection_id == Inspection.id)
+                                   .order_by(Inspection.observed_at.desc()).limit(1))
+        assert found is not None
+        return found
+
+
+async def username_of(db: Database, user_id: uuid.UUID) -> str:
+    async with db.session(write=False) as s:
+        return (await s.scalar(select(User.username).where(User.id == user_id))) or ""
+
+
+# -- /inspections/<id> -------------------------------------------------------------------------
+
+
+async def test_supervisor_sees_what_was_measured(demo_database_url: str, demo_db: Database) -> None:
+    inspection = await damaged_inspection(demo_db)
+    client = await client_of(demo_database_url, "supervisor")
+    try:
+        response = await client.get(f"/inspections/{inspection.id}")
+        assert response.status_code == 200, response.text
+        soup = page(response.text)
+        article = soup.select_one("article.inspection-detail")
+        assert article["data-inspection"] == str(inspection.id)
+        assert inspection.standards_version in soup.select_one("#standards-version").get_text()
+        gps = soup.select_one("#gps").get_text()
+        if inspection.lat is not None:
+            assert f"{inspection.lat:.6f}" in gps
+            if inspection.accuracy_m is not None:
+                assert f"±{inspection.accuracy_m:.0f}" in gps
+        # every observation is listed with its value; every damage instance with its fields
+        for key in inspection.observations:
+            assert soup.select_one(f'#measurements tr[data-field="{key}"]') is not None, key
+        damages = soup.select("#damages > li")
+        assert len(damages) == len(inspection.damages)
+        for li, recorded in zip(damages, inspection.damages):
+            assert li["data-type"] == recorded["type"]
+            for key, value in recorded.items():
+                if key != "type":
+                    assert str(value) in li.select_one(f'[data-field="{key}"]').get_text()
+        # each photo is shown under the damage it belongs to, or under the inspection
+        async with demo_db.session(write=False) as s:
+            photos = (await s.execute(select(InspectionPhoto.photo_sha256, InspectionPhoto.damage_index)
+                                      .where(InspectionPhoto.inspection_id == inspection.id))).all()
+        for sha, index in photos:
+            where = f'#damages > li[data-damage="{index}"]' if index is not None else "#inspection-photos"
+            assert soup.select_one(f'{where} img[data-sha="{sha}"]') is not None, (sha, index)
+        # the defects it found link to their pages, and back
+        defect_link = soup.select_one('a[href^="/supervise/defects/"]')
+        assert defect_link is not None
+        defect_page = page((await client.get(defect_link["href"])).text)
+        assert defect_page.select_one(f'a.inspection-link[href="/inspections/{inspection.id}"]') is not None
+        assert defect_page.select_one("h1 .sev-dot") is not None
+        assert defect_page.select_one("ul.gallery") is not None or not photos
+    finally:
+        await client.__aexit__(None, None, None)
+
+
+async def test_inspection_access_rules(demo_database_url: str, demo_db: Database) -> None:
+    inspection = await damaged_inspection(demo_db)
+    owner = await username_of(demo_db, inspection.inspector_id)
+    other = "inspector2" if owner == "inspector" else "inspector"
+    url = f"/inspections/{inspection.id}"
+    for username, expected in [(owner, 200), (other, 404), ("admin", 200), ("green", 403)]:
+        client = await client_of(demo_database_url, username)
+        try:
+            response = await client.get(url)
+            assert response.status_code == expected, (username, response.status_code)
+            if expected == 404:  # the same answer as for an id that does not exist
+                assert response.status_code == (await client.get(f"/inspections/{uuid.uuid4()}")).status_code
+        finally:
+            await client.__aexit__(None, None, None)
+    async with make_client(demo_database_url) as anonymous:
+        response = await anonymous.get(url, follow_redirects=False)
+        assert response.status_code in (302, 303, 401)
+
+
+async def test_asset_page_links_my_inspections(demo_database_url: str, demo_db: Database) -> None:
+    async with demo_db.session(write=False) as s:
+        me = await s.scalar(select(User.id).where(User.username == "inspector"))
+        asset_id = await s.scalar(select(Inspection.asset_id).where(Inspection.inspector_id == me)
+                                  .order_by(Inspection.observed_at.desc()).limit(1))
+    client = await client_of(demo_database_url, "inspector")
+    try:
+        soup = page((await client.get(f"/inspect/assets/{asset_id}")).text)
+        links = soup.select("table.asset-inspections a.inspection-link")
+        assert links
+        assert (await client.get(links[0]["href"])).status_code == 200
+    finally:
+        await client.__aexit__(None, None, None)
