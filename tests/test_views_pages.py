@@ -142,3 +142,67 @@ async def test_asset_page_links_my_inspections(demo_database_url: str, demo_db: 
         assert (await client.get(links[0]["href"])).status_code == 200
     finally:
         await client.__aexit__(None, None, None)
+
+
+# -- offline set-up: the estimate, the server's nearest first ------------------------------------
+
+
+async def test_estimate_counts_what_the_download_stores(demo_database_url: str) -> None:
+    client = await client_of(demo_database_url, "inspector")
+    try:
+        estimate = (await client.get("/api/offline/estimate")).json()
+        bundle_response = await client.get("/api/offline/bundle", headers={"accept-encoding": "identity"})
+        bundle = bundle_response.json()
+        assert estimate["assets"] == len(bundle["assets"]) > 0
+        assert estimate["zones"] == len(bundle["zones"]) == 3
+        assert estimate["open_defects"] == len(bundle["open_defects"])
+        assert estimate["pages"] == len(bundle["pages"])
+        # the bundle's own weight, as sent (generated_at differs by a few characters at most)
+        assert abs(estimate["bundle_bytes"] - len(bundle_response.content)) < 64
+        standards_bytes = len((await client.get("/api/standards", headers={"accept-encoding": "identity"})).content)
+        assert abs(estimate["standards_bytes"] - standards_bytes) < 64
+        assert estimate["bytes"] == estimate["bundle_bytes"] + estimate["standards_bytes"] + estimate["pages_bytes"]
+        # an update since a moment after now has nothing new to store
+        later = (await client.get("/api/offline/estimate", params={"since": "2999-01-01T00:00:00+00:00"})).json()
+        assert later["assets"] == 0 and later["bytes"] < estimate["bytes"]
+        bad = await client.get("/api/offline/estimate", params={"since": "yesterday"})
+        assert bad.status_code == 422 and bad.json()["field"] == "since"
+    finally:
+        await client.__aexit__(None, None, None)
+
+
+async def test_nearest_first_is_sorted_by_the_server_over_all_my_assets(demo_database_url: str, demo_db: Database) -> None:
+    from server.workorders.geo import distance_m
+
+    async with demo_db.session(write=False) as s:
+        assets = list((await s.execute(
+            select(Asset).where(Asset.active.is_(True)).order_by(Asset.code.desc()).limit(400))).scalars())
+    client = await client_of(demo_database_url, "inspector")
+    try:
+        mine = {li["data-id"] for li in page((await client.get("/inspect/assets?q=")).text).select("#asset-list > li")}
+        # a point next to an asset of my zones far down the list by code (not in the first 50)
+        everyone = (await client.get("/api/offline/bundle")).json()["assets"]
+        by_code = sorted(everyone, key=lambda a: a["code"])
+        target = by_code[-1]
+        assert target["id"] not in mine  # the page's list (first 50 by code) does not hold it
+        lat, lon = target["lat"] + 0.00001, target["lon"]
+        answer = (await client.get("/api/offline/nearest", params={"lat": lat, "lon": lon})).json()
+        assert answer["total"] == len(everyone)
+        got = answer["assets"]
+        assert got[0]["id"] == target["id"] and got[0]["distance_m"] < 3
+        expected = sorted(everyone, key=lambda a: distance_m(lat, lon, a["lat"], a["lon"]))[:len(got)]
+        assert [a["distance_m"] for a in got] == sorted(a["distance_m"] for a in got)
+        assert [a["id"] for a in got][:10] == [a["id"] for a in expected][:10]
+        assert {a["zone_code"] for a in got} <= {"Z1", "Z2", "Z3"}
+        # another zone's asset is never listed, however near
+        theirs = next(a for a in assets if a.id not in {x["id"] for x in everyone} and str(a.id) not in {x["id"] for x in everyone})
+        near_theirs = (await client.get("/api/offline/nearest", params={"lat": theirs.lat, "lon": theirs.lon})).json()
+        assert str(theirs.id) not in {a["id"] for a in near_theirs["assets"]}
+        # a search narrows it, still nearest first
+        narrowed = (await client.get("/api/offline/nearest", params={"lat": lat, "lon": lon, "q": target["code"]})).json()
+        assert narrowed["assets"][0]["id"] == target["id"] and narrowed["total"] >= 1
+        for params in ({"lat": "91", "lon": "0"}, {"lat": "0"}, {"lat": "x", "lon": "0"}):
+            bad = await client.get("/api/offline/nearest", params=params)
+            assert bad.status_code == 422, params
+    finally:
+        await client.__aexit__(None, None, None)

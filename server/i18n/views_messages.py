@@ -24,4 +24,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "inspection.clauses": {"zh": "各条款判定", "en": "Clause by clause"},
     "inspection.defects": {"zh": "由此记录发现的缺陷", "en": "Defects this inspection found"},
     "inspection.open": {"zh": "查看巡检记录", "en": "View the inspection"},
+    "offline.download_size": {
+        "zh": "将下载约 {size}：{assets} 个设施、{defects} 个未关闭缺陷、{pages} 个页面",
+        "en": "Will download about {size}: {assets} assets, {defects} open defects, {pages} pages",
+    },
+    "offline.update_size": {
+        "zh": "更新约 {size}：{assets} 个有变化的设施、{defects} 个缺陷、{pages} 个页面",
+        "en": "Update of about {size}: {assets} changed assets, {defects} defects, {pages} pages",
+    },
 }

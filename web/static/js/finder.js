@@ -21,8 +21,8 @@ let assets = Array.from(list.children, (li) => ({
   lat: Number(li.dataset.lat), lon: Number(li.dataset.lon), active: true,
 }));
 let downloaded = false;
-const serverQuery = search.value;
-const serverTotal = Number(count.dataset.total) || 0;
+let serverQuery = search.value;
+let serverTotal = Number(count.dataset.total) || 0;
 let here = null;
 
 /** Where an asset opens: its page, or the form for a new one not yet on the server. */
@@ -69,6 +69,29 @@ function render() {
     : words.none;
 }
 
+/** Without a download, the page holds only the server's first page (by code): ask the server
+ * for the nearest over all the inspector's assets instead (/api/offline/nearest). */
+let asking = null;
+async function askServerNearest() {
+  if (downloaded || !here || !navigator.onLine) return;
+  const q = search.value.trim();
+  const params = new URLSearchParams({ lat: String(here.lat), lon: String(here.lon) });
+  if (q) params.set("q", q);
+  const ticket = (asking = {});
+  try {
+    const r = await fetch(`/api/offline/nearest?${params}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!r.ok || ticket !== asking || downloaded) return;
+    const answer = await r.json();
+    assets = answer.assets.map((a) => ({ ...a, active: true }));
+    serverQuery = search.value;
+    serverTotal = answer.total;
+    list.dataset.source = "server-nearest";
+    render();
+  } catch {
+    // no network after all: the local sort of what the page holds stands
+  }
+}
+
 // Re-sort when the position moves by more than a few metres, not on every GPS jitter.
 function moved(fix) {
   if (!here) return true;
@@ -97,6 +120,8 @@ document.getElementById("finder-form").addEventListener("submit", (event) => {
   else if (downloaded) event.preventDefault();
 });
 search.addEventListener("input", render);
+let typing = null;
+search.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(askServerNearest, 300); });
 
 // ---- QR scanning ------------------------------------------------------------------------
 
@@ -175,6 +200,7 @@ async function start() {
     if (!moved(fix)) return;
     here = fix;
     render();
+    askServerNearest();
   });
   setUpScanner();
 }
