@@ -32,4 +32,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "更新约 {size}：{assets} 个有变化的设施、{defects} 个缺陷、{pages} 个页面",
         "en": "Update of about {size}: {assets} changed assets, {defects} defects, {pages} pages",
     },
+    "views.saved_no_page": {
+        "zh": "本机尚未存储设施页面(未下载离线数据),有信号时会自动发送。",
+        "en": "This phone has not stored the asset's page (nothing downloaded for offline); "
+              "the record is sent when there is signal.",
+    },
 }

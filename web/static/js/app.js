@@ -18,6 +18,14 @@ if (bar) {
   });
 }
 
+// Back from a save (web/static/js/after-save.js): pages that do not handle "#saved" themselves
+// (those whose note says data-saved-note) confirm it here.
+const savedNote = document.querySelector('[data-saved-note]');
+if (savedNote && location.hash === '#saved') {
+  savedNote.hidden = false;
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
 // The cached pages show the data of the user they were rendered for: when another user is
 // now signed in (the last session ended without signing out), they go, as on signing out.
 // (What those pages save is tagged with their user: web/static/js/outbox.js.)

@@ -4,6 +4,7 @@
 // and offline. `?asset=<id>` names the asset (looked up in IndexedDB, else fetched);
 // `&entry=<outbox id>` reopens a queued record to correct it (saved again under its id).
 
+import { pageAfterSave } from "./after-save.js";
 import * as store from "./store.js";
 import * as outbox from "./outbox.js";
 import { refreshStandards } from "./api.js";
@@ -329,8 +330,17 @@ async function save() {
   // photos together, and queues it again (outbox.retry would keep the old photo list).
   const id = state.entry ? state.entry.id : crypto.randomUUID();
   await outbox.enqueue({ kind: "inspection", id, body, photos: withBlobs(photos) });
-  // A new asset made on this phone has no page yet: back to the finder then.
-  location.assign(state.asset.local ? "/inspect/assets#saved" : `/inspect/assets/${state.asset.id}#saved`);
+  // Back to the asset's page (a new asset made on this phone has none yet: the finder), or to
+  // a page the phone has; with none at all, the form confirms the save itself.
+  const next = await pageAfterSave(state.asset.local ? "/inspect/assets" : `/inspect/assets/${state.asset.id}`);
+  if (next) {
+    location.assign(next);
+    return;
+  }
+  form.hidden = true;
+  const here = document.getElementById("saved-here");
+  here.hidden = false;
+  here.focus();
 }
 
 form.addEventListener("submit", async (event) => {
