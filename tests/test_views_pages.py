@@ -206,3 +206,25 @@ async def test_nearest_first_is_sorted_by_the_server_over_all_my_assets(demo_dat
             assert bad.status_code == 422, params
     finally:
         await client.__aexit__(None, None, None)
+
+
+# -- refusals in words ---------------------------------------------------------------------------
+
+
+def test_refused_fields_are_named_in_words_once() -> None:
+    import standards
+    from sync.labels import error_words, field_words
+
+    standard = standards.load_standards().current()
+    assert field_words("body.asset_id", "zh", standard) == "设施"
+    assert field_words("body.damages[0].depth_mm", "zh", standard) == "第 1 处破损 · 坑洼深度"
+    assert field_words("body.damages[1].type", "en", standard) == "Damage no. 2 · Type of damage"
+    assert field_words("body.observations.dead_foliage_pct", "en", standard).startswith("Dead branches")
+    assert field_words("body.photos[2].sha256", "en", standard) == "Photo 3"
+    assert field_words("records", "en", standard) is None
+    words = error_words("body.asset_id", "body.asset_id:该设施已停用。", "zh", standard)
+    assert words == {"label": "设施", "text": "该设施已停用。"}
+    assert "body" not in words["text"] and "asset_id" not in words["text"]
+    engine = error_words("body.observations.dead_foliage_pct", "observations.dead_foliage_pct: outside the physical range",
+                         "en", standard)
+    assert engine["text"] == "outside the physical range"

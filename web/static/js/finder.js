@@ -25,8 +25,19 @@ let serverQuery = search.value;
 let serverTotal = Number(count.dataset.total) || 0;
 let here = null;
 
+// "#reassign=<outbox id>&category=<c>": choosing another asset for a record refused because
+// its asset was retired (from the outbox). Only assets of its category are listed, and each
+// opens the form on that record with the new asset.
+const reassign = (() => {
+  const p = new URLSearchParams(location.hash.slice(1));
+  return p.get("reassign") && p.get("category") ? { entry: p.get("reassign"), category: p.get("category") } : null;
+})();
+
 /** Where an asset opens: its page, or the form for a new one not yet on the server. */
 function assetHref(asset) {
+  if (reassign) {
+    return `/inspect/form/${encodeURIComponent(reassign.category)}?asset=${encodeURIComponent(asset.id)}&entry=${encodeURIComponent(reassign.entry)}`;
+  }
   return asset.local
     ? `/inspect/form/${asset.category}?asset=${encodeURIComponent(asset.id)}`
     : `/inspect/assets/${encodeURIComponent(asset.id)}`;
@@ -59,7 +70,8 @@ function item({ asset, distance }) {
 }
 
 function render() {
-  const found = findAssets(assets, search.value, here);
+  const pool = reassign ? assets.filter((a) => a.category === reassign.category) : assets;
+  const found = findAssets(pool, search.value, here);
   const { shown } = found;
   // Without a download the list is the server's first page: its total is the server's.
   const total = !downloaded && search.value === serverQuery ? Math.max(found.total, serverTotal) : found.total;
@@ -182,6 +194,7 @@ async function setUpScanner() {
 // ---- start -------------------------------------------------------------------------------
 
 async function start() {
+  if (reassign) document.getElementById("reassign-note").hidden = false;
   if (location.hash === "#saved") { // back from saving an inspection of a new asset
     document.getElementById("saved-note").hidden = false;
     history.replaceState(null, "", location.pathname + location.search);

@@ -116,6 +116,28 @@ function showFieldErrors(errors) {
   return controls;
 }
 
+/** The server's refusal of a reopened entry: each problem listed in words above the form,
+ * and shown at its field (body.observations.x, body.damages[i].f) until the field is edited. */
+function showRefusal(error) {
+  const problems = (error && error.errors) || [];
+  const list = document.getElementById("entry-problems");
+  list.replaceChildren(...problems.map((fe) => {
+    const li = document.createElement("li");
+    li.dataset.field = fe.field || "";
+    li.textContent = fe.label ? `${fe.label}${lang === "zh" ? "：" : ": "}${fe.text}` : fe.message;
+    return li;
+  }));
+  list.hidden = !problems.length;
+  for (const fe of problems) {
+    const path = String(fe.field || "").replace(/^body\./, "").replace(/^damages\[/, "defects[");
+    const control = controlFor(path);
+    const slot = control && document.getElementById(`${control.id}-error`);
+    if (!slot) continue;
+    slot.textContent = fe.text || fe.message;
+    control.setAttribute("aria-invalid", "true");
+  }
+}
+
 /** Judges the form as it stands and shows every clause's result and the verdict. */
 function update({ onSave = false } = {}) {
   if (!state.doc) return null;
@@ -409,6 +431,7 @@ async function start() {
   state.asset = asset;
   if (state.entry) await fillFromBody(state.entry.body);
   update();
+  if (state.entry) showRefusal(state.entry.last_error);
   saveButton.disabled = false;
   form.dataset.ready = "true"; // for tests and for people: the form is live
 }
