@@ -228,3 +228,39 @@ def test_refused_fields_are_named_in_words_once() -> None:
     engine = error_words("body.observations.dead_foliage_pct", "observations.dead_foliage_pct: outside the physical range",
                          "en", standard)
     assert engine["text"] == "outside the physical range"
+
+
+# -- devices by name -----------------------------------------------------------------------------
+
+
+async def test_the_phone_is_named_at_sign_in_and_histories_show_the_name(client: AsyncTestClient, database: Database) -> None:
+    from server.accounts.devices import Device, device_names
+    from tests.conftest import csrf_token
+    from tests.factories import PASSWORD
+    from tests.workorder_helpers import build_world
+
+    world = await build_world(database)
+    del world
+    async with database.session(write=False) as s:
+        supervisor = await s.scalar(select(User).where(User.role == "supervisor").limit(1))
+    assert supervisor is not None
+    token = await csrf_token(client)
+    answer = await client.post("/login", data={"username": supervisor.username, "password": PASSWORD,
+                                               "_csrf_token": token, "device_id": "phone-abc", "device_name": "  王主管的 平板  "},
+                               follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    async with database.session(write=False) as s:
+        device = await s.get(Device, "phone-abc")
+        assert device is not None and device.name == "王主管的 平板" and device.user_id == supervisor.id
+        assert await device_names(s, ["phone-abc", "unknown", None]) == {"phone-abc": "王主管的 平板"}
+    # renamed from the menu; a blank or unstorable name is a 422 naming the field
+    token = await csrf_token(client, "/supervise")
+    renamed = await client.post("/device", data={"device_id": "phone-abc", "device_name": "Desk tablet", "next": "/supervise",
+                                                 "_csrf_token": token}, follow_redirects=False)
+    assert renamed.status_code == 303 and renamed.headers["location"] == "/supervise"
+    for bad in ("   ", "a\x00b"):
+        refused = await client.post("/device", data={"device_id": "phone-abc", "device_name": bad, "_csrf_token": token},
+                                    headers={"accept": "application/json"})
+        assert refused.status_code == 422 and refused.json()["field"] == "device_name"
+    async with database.session(write=False) as s:
+        assert (await s.get(Device, "phone-abc")).name == "Desk tablet"

@@ -68,4 +68,10 @@ MESSAGES: dict[str, dict[str, str]] = {
               "the record moves to it and is sent again.",
     },
     "views.problems_here": {"zh": "需要修改的地方:", "en": "To correct:"},
+    "views.device_name": {"zh": "这部手机的名称", "en": "Name of this phone"},
+    "views.device_name_hint": {"zh": "例如“李巡查的手机”;记录中显示此名称", "en": "e.g. “Li's phone”; histories show this name"},
+    "views.device_name_required": {"zh": "请填写手机名称。", "en": "Give the phone a name."},
+    "views.device_save": {"zh": "保存名称", "en": "Save the name"},
+    "views.menu": {"zh": "菜单", "en": "Menu"},
+    "views.language": {"zh": "语言", "en": "Language"},
 }

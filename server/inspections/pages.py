@@ -11,6 +11,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from server.accounts.devices import device_names
 from server.accounts.guards import role_in
 from server.deps import DbSession
 from server.errors import AppError
@@ -41,4 +42,5 @@ class InspectionPages(Controller):
         category = standard.document["categories"].get(detail.category, {})
         return render(request, "inspections/inspection.html", title_key="inspection.title", i=detail,
                       cat=category, clause_labels={c["id"]: c["label"] for c in category.get("clauses", [])},
-                      can_see_defects=user.role in ("supervisor", "admin"), device_name=detail.device_id)
+                      can_see_defects=user.role in ("supervisor", "admin"),
+                      device_name=(await device_names(db, [detail.device_id])).get(detail.device_id or "", detail.device_id))
