@@ -18,6 +18,15 @@ if (bar) {
   });
 }
 
+// The compact bar's menu (web/templates/inspect/_topbar.html): open and close, Escape closes.
+const menuButton = document.getElementById('fc-menu-button');
+if (menuButton) {
+  const panel = document.getElementById('fc-menu');
+  const setOpen = (open) => { menuButton.setAttribute('aria-expanded', String(open)); panel.dataset.open = open ? '1' : ''; };
+  menuButton.addEventListener('click', () => setOpen(menuButton.getAttribute('aria-expanded') !== 'true'));
+  document.addEventListener('keydown', (event) => { if (event.key === 'Escape') setOpen(false); });
+}
+
 // Back from a save (web/static/js/after-save.js): pages that do not handle "#saved" themselves
 // (those whose note says data-saved-note) confirm it here.
 const savedNote = document.querySelector('[data-saved-note]');

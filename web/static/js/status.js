@@ -87,7 +87,7 @@ export function mountStatusBar(root) {
   refresh();
   recheckSession().then(refresh);
   askForPersistence().then(() => showStorage(root));
-  const panel = root.querySelector('details');
+  const panel = root.querySelector('details.sb-offline');
   // The download code is fetched when the panel is first opened, not with every page.
   if (panel) {
     panel.addEventListener('toggle', () => {
