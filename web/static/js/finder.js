@@ -94,7 +94,10 @@ async function askServerNearest() {
     const r = await fetch(`/api/offline/nearest?${params}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (!r.ok || ticket !== asking || downloaded) return;
     const answer = await r.json();
-    assets = answer.assets.map((a) => ({ ...a, active: true }));
+    // Added to what the page holds (a typed code still opens an asset it listed), re-sorted here.
+    const known = new Map(assets.map((a) => [a.id, a]));
+    for (const a of answer.assets) known.set(a.id, { ...a, active: true });
+    assets = [...known.values()];
     serverQuery = search.value;
     serverTotal = answer.total;
     list.dataset.source = "server-nearest";
