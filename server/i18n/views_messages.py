@@ -74,4 +74,5 @@ MESSAGES: dict[str, dict[str, str]] = {
     "views.device_save": {"zh": "保存名称", "en": "Save the name"},
     "views.menu": {"zh": "菜单", "en": "Menu"},
     "views.language": {"zh": "语言", "en": "Language"},
+    "views.order_map": {"zh": "本工单缺陷位置图(编号对应下方列表)", "en": "Map of this order's defects (numbers as in the list below)"},
 }

@@ -159,3 +159,20 @@ def test_map_first_on_a_phone(browser: Any, live_server: LiveServer, lang: str) 
         assert page.evaluate(OVERFLOW) <= 0
     finally:
         page.context.close()
+
+
+def test_contractor_order_has_a_small_map_of_its_defects(browser: Any, live_server: LiveServer) -> None:
+    page = new_page(browser, live_server, PHONE, "zh")
+    try:
+        sign_in(page, "green", "Lvyuan-2026-demo", landing="**/contractor**")
+        page.goto("/contractor")
+        link = page.locator('a[href^="/contractor/orders/"]').first
+        page.goto(str(link.get_attribute("href")))
+        page.wait_for_selector("#order-map[data-drawn]", timeout=20000)
+        drawn = int(str(page.get_attribute("#order-map", "data-drawn")))
+        assert drawn == page.locator(".fix-item[data-lat]").count() > 0
+        box = page.locator("#order-map").bounding_box()
+        assert box is not None and box["width"] <= PHONE["width"] and box["height"] > 150
+        assert page.evaluate(OVERFLOW) <= 0
+    finally:
+        page.context.close()
