@@ -38,6 +38,7 @@ from server.health import health
 from server.home import home
 from server.inspections.controllers import InspectorController
 from server.inspections.outbox import outbox_page
+from server.inspections.pages import InspectionPages
 from server.openapi import document_error_bodies
 from server.photos.controllers import PhotoController, PhotoUploadController
 from server.pwa import offline_page, service_worker, web_manifest
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             AccountController,
             AdminController,
             InspectorController,
+            InspectionPages,
             SupervisorController,
             QrSheetController,
             ContractorController,

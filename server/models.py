@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the app see one metadata."""
 
 from server.accounts.models import Role, SignInLimit, User, UserSession, UserZone  # noqa: F401
+from server.accounts.devices import Device  # noqa: F401  (phones by name)
 from server.assets.models import Asset
 from server.audit.models import AuditEvent
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone

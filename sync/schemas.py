@@ -38,10 +38,12 @@ class AssetResult(Struct, tag_field="kind", tag="asset"):
     qr_token: str
 
 
-class FieldError(Struct):
+class FieldError(Struct, omit_defaults=True):
     field: Annotated[str, Meta(description="dotted path, e.g. body.observations.damage_pct")]
     code: str
     message: Annotated[str, Meta(description="in the user's language")]
+    label: Annotated[str | None, Meta(description="the field in words, in the user's language")] = None
+    text: Annotated[str | None, Meta(description="the message without the field: shown after `label`")] = None
 
 
 class RecordResult(Struct, omit_defaults=True):

@@ -41,10 +41,11 @@ from server.inspections.service import plan_inspection, referenced_asset_id, ref
 from server.photos.models import Photo
 from server.security import client_address
 from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
-from standards import StandardsSet
+from standards import Standard, StandardsSet
 from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
 from sync.bulk import BulkInsert
 from sync.context import AuditEntry, BatchState, Caller, Plan, Receipt
+from sync.labels import error_words
 from sync.models import SyncReceipt
 from sync.protocol import Problem, RecordRefused, SyncRecord, invalid
 from sync.schemas import AssetResult, FieldError, InspectionResult, RecordResult
@@ -179,9 +180,10 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
             "received_hash": record.content_hash, "stored_hash": receipt.content_hash if receipt else None,
             "stored_kind": receipt.kind if receipt else None, "body": bounded_excerpt(record.body),
         })])
-        return refused(record, conflict, lang), audit
+        return refused(record, conflict, lang, state.standards.current()), audit
     if record.bad_text:  # nothing of it can be stored: refused per field, like any other fault
-        return refused(record, invalid([Problem(p, TEXT_CODE, TEXT_KEY) for p in record.bad_text]), lang), None
+        return refused(record, invalid([Problem(p, TEXT_CODE, TEXT_KEY) for p in record.bad_text]), lang,
+                       state.standards.current()), None
     try:
         if record.kind == "inspection":
             plan = plan_inspection(state, record)
@@ -190,7 +192,7 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
         else:
             plan = await plan_asset(db, state, record)
     except RecordRefused as exc:
-        return refused(record, exc, lang), None
+        return refused(record, exc, lang, state.standards.current()), None
     caller = state.caller
     plan.insert("sync_receipts", {
         "id": record.id, "kind": record.kind, "user_id": caller.user.id, "device_id": caller.device_id,
@@ -202,8 +204,8 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
     return RecordResult(record.id, record.kind, 201, "created", result=created), plan  # type: ignore[arg-type]
 
 
-def refused(record: SyncRecord, exc: RecordRefused, lang: str) -> RecordResult:
-    """A refusal as the phone sees it, in the user's language."""
+def refused(record: SyncRecord, exc: RecordRefused, lang: str, standard: Standard | None = None) -> RecordResult:
+    """A refusal as the phone sees it, in the user's language, each field also named in words."""
     errors = []
     for p in exc.problems:
         if p.texts is not None:
@@ -211,7 +213,7 @@ def refused(record: SyncRecord, exc: RecordRefused, lang: str) -> RecordResult:
         else:
             separator = ":" if lang == "zh" else ": "
             message = f"{p.field}{separator}{translate(lang, p.key, **p.params)}"
-        errors.append(FieldError(p.field, p.code, message))
+        errors.append(FieldError(p.field, p.code, message, **error_words(p.field, message, lang, standard)))
     return RecordResult(
         record.id, record.kind, exc.status, OUTCOMES[exc.status],  # type: ignore[arg-type]
         code=exc.code, message=translate(lang, exc.key, **exc.params),

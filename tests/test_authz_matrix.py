@@ -139,6 +139,11 @@ ROWS: list[Row] = [
     Row("GET", "/api/offline/nearby", "/api/offline/nearby?lat=32.102&lon=118.702&category=seating",
         answers(401, 200, 200, 403, 200)),
     Row("GET", "/api/offline/me", "/api/offline/me", SIGNED_IN_API),
+    Row("GET", "/api/offline/estimate", "/api/offline/estimate", answers(401, 200, 200, 403, 200)),
+    Row("GET", "/api/offline/nearest", "/api/offline/nearest?lat=32.102&lon=118.702", answers(401, 200, 200, 403, 200)),
+    # One inspection: supervisors and admins, the inspector for their own (an unknown id: 404 for all).
+    Row("GET", "/inspections/{inspection_id:uuid}", "/inspections/{new}", answers(303, 404, 404, 403, 404)),
+    Row("POST", "/device", "/device", answers(401, 303, 303, 303, 303), {"device_id": "{new}", "device_name": "Phone"}),
     # Photos in: any signed-in user; a name that is not a SHA-256 is refused before anything is stored.
     Row("POST", "/api/photos/missing", "/api/photos/missing", SIGNED_IN_API, {"sha256": []}),
     Row("PUT", "/api/photos/{sha256:str}", "/api/photos/not-a-hash", answers(401, 422, 422, 422, 422), b"x"),

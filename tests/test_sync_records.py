@@ -301,7 +301,8 @@ async def test_inspectors_reach_only_their_zones_supervisors_every_zone(
     answer = (await send(client, rec)).json()["results"][0]
     assert answer["status"] == 422
     assert answer["errors"] == [{"field": "body.asset_id", "code": "unknown_asset",
-                                 "message": "body.asset_id: there is no such asset in your zones."}]
+                                 "message": "body.asset_id: there is no such asset in your zones.",
+                                 "label": "Asset", "text": "there is no such asset in your zones."}]
     async with AsyncTestClient(app=client.app, base_url="http://127.0.0.1:8000") as desk:
         await phone(desk, database, "boss", role="supervisor")
         assert (await send(desk, rec)).json()["results"][0]["status"] == 201

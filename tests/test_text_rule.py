@@ -32,6 +32,7 @@ MONTH = "2026-03"
 # route template → (who calls it, how: "form" or "json", the text fields it takes)
 FORMS = {
     ("POST", "/login"): (None, ["username", "password"]),
+    ("POST", "/device"): ("super", ["device_name"]),
     ("POST", "/supervise/defects/{defect_id:uuid}/dismiss"): ("super", ["reason"]),
     ("POST", "/supervise/orders/{order_id:uuid}/{action:str}"): ("super", ["reason"]),
     ("POST", "/supervise/orders/{order_id:uuid}/due"): ("super", ["due_reason"]),

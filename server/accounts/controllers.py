@@ -21,7 +21,10 @@ from server.audit.service import record_event
 from server.config import get_settings
 from server.i18n import LANGUAGES
 from server.security import client_address
-from server.text import unstorable
+from server.text import refusal, unstorable
+from server.accounts.devices import clean_name, name_device
+from server.accounts.guards import signed_in
+from server.errors import AppError
 from server.web import LANG_COOKIE, current_user, render, safe_next, see_other
 
 
@@ -93,6 +96,10 @@ class AccountController(Controller):
             db, user.id, get_settings().server.session_days, request.headers.get("user-agent")
         )
         await record_event(db, user.id, "auth.sign_in", "user", str(user.id), request=request)
+        # The phone names itself at sign-in (its id filled in by web/static/js/device-name.js).
+        device_name = str(form.get("device_name", ""))
+        if not unstorable(device_name):
+            await name_device(db, str(form.get("device_id", "")), device_name, user.id)
         response = see_other(target)
         response.cookies.append(
             _cookie(SESSION_COOKIE, token, max_age=get_settings().server.session_days * 86400)
@@ -101,6 +108,20 @@ class AccountController(Controller):
             # Pages answered before the session is looked up (e.g. unknown URLs) still speak it.
             response.cookies.append(_cookie(LANG_COOKIE, user.language, max_age=365 * 86400, httponly=False))
         return response
+
+    @post("/device", guards=[signed_in])
+    async def rename_device(self, request: Request[Any, Any, Any], db: DbSession) -> Response[Any]:
+        """Rename this phone (the compact bar's menu); back to the page it was sent from."""
+        form = await request.form()
+        name = str(form.get("device_name", ""))
+        if unstorable(name):
+            raise refusal("device_name")
+        if not clean_name(name):
+            raise AppError(422, "required", "views.device_name_required", field="device_name")
+        user = current_user(request)
+        assert user is not None
+        await name_device(db, str(form.get("device_id", "")), name, user.id)
+        return see_other(safe_next(str(form.get("next", "")) or None))
 
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any], db: DbSession) -> Response[Any]:

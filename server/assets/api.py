@@ -4,14 +4,25 @@ one point (for a phone that has not downloaded it) and whom its outbox sends for
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
+from litestar.serialization import encode_json
 
 from server.accounts.guards import role_in, signed_in
 from server.accounts.identity import CurrentUser
-from server.assets.bundle import NearbySlice, OfflineBundle, nearby_slice, offline_bundle
+from server.assets.bundle import (
+    DownloadEstimate,
+    NearbySlice,
+    OfflineBundle,
+    download_estimate,
+    nearby_slice,
+    offline_bundle,
+)
+from server.assets.queries import NearAsset, nearest_assets
+from server.assets.service import zone_scope
 from server.db import utcnow
 from server.deps import DbSession
 from server.errors import AppError
@@ -27,6 +38,20 @@ only what changed is listed — assets changed or inspected, defects changed —
 to drop in `removed`; zones and the form pages are always listed in full.
 `duplicate_distance_m` is how close an asset or open defect of the same category must be
 to count as a likely duplicate (DUPLICATE_DISTANCE_M).
+"""
+
+ESTIMATE_DESCRIPTION = """\
+What "download for offline" (`/api/offline/bundle`, same `since`) would store, counted and
+weighed before the phone asks for it: zones, assets, open defects and pages, and the bytes of
+the bundle as sent, of the standards, and of the pages (`pages` × a typical page's weight).
+`bytes` is their sum, the figure the phone shows next to its download button.
+"""
+
+NEAREST_DESCRIPTION = """\
+The active assets of the user's zones (matching `q` by code or name), nearest `lat`, `lon`
+first, sorted by the server over all of them: the first FINDER_LIMIT (50) with their distance
+in metres, and `total`, how many match. The finder asks this when the phone has not
+downloaded its zones.
 """
 
 NEARBY_DESCRIPTION = """\
@@ -61,6 +86,12 @@ def parse_coordinate(value: str | None, name: str, limit: float) -> float:
     return number
 
 
+@dataclass
+class NearestAssets:
+    total: int
+    assets: list[NearAsset]
+
+
 def _user(request: Request[Any, Any, Any]) -> CurrentUser:
     user = current_user(request)
     assert user is not None  # the route's guard let only signed-in users through
@@ -81,6 +112,34 @@ class OfflineController(Controller):
     ) -> OfflineBundle:
         return await offline_bundle(db, _user(request), request.app.state.standards, parse_since(since), utcnow(),
                                     get_workorder_settings().duplicate_distance_m)
+
+    @get("/estimate", guards=[role_in("inspector", "supervisor")], summary="The size of a download, before it is made",
+         description=ESTIMATE_DESCRIPTION)
+    async def estimate(
+        self,
+        request: Request[Any, Any, Any],
+        db: DbSession,
+        since: Annotated[str | None, QueryParameter(description="generated_at of the last bundle")] = None,
+    ) -> DownloadEstimate:
+        bundle = await offline_bundle(db, _user(request), request.app.state.standards, parse_since(since), utcnow(),
+                                      get_workorder_settings().duplicate_distance_m)
+        standard = request.app.state.standards.current()
+        standards_bytes = len(encode_json(standard.export()))
+        return download_estimate(bundle, standards_bytes)
+
+    @get("/nearest", guards=[role_in("inspector", "supervisor")], summary="My assets, nearest first",
+         description=NEAREST_DESCRIPTION)
+    async def nearest(
+        self,
+        request: Request[Any, Any, Any],
+        db: DbSession,
+        lat: Annotated[str | None, QueryParameter(description="latitude, WGS 84")] = None,
+        lon: Annotated[str | None, QueryParameter(description="longitude, WGS 84")] = None,
+        q: Annotated[str, QueryParameter(description="part of a code or name")] = "",
+    ) -> NearestAssets:
+        point = parse_coordinate(lat, "lat", 90), parse_coordinate(lon, "lon", 180)
+        found, total = await nearest_assets(db, await zone_scope(db, _user(request)), *point, q[:80])
+        return NearestAssets(total=total, assets=found)
 
     @get("/nearby", guards=[role_in("inspector", "supervisor")], summary="The offline data around one point",
          description=NEARBY_DESCRIPTION)

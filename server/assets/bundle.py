@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from litestar.serialization import encode_json  # the encoder the bundle's route answers with
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -203,6 +204,39 @@ def _uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+# -- the size of a download, before it is made ---------------------------------------------------
+
+# What one stored page weighs on the phone (a rendered inspector page, uncompressed, measured
+# on the demo: 9–16 kB): the same figure web/static/js/offline.js uses until it has measured one.
+PAGE_BYTES_ESTIMATE = 15_000
+
+
+@dataclass
+class DownloadEstimate:
+    """What "download for offline" would store: counts and bytes, shown before the tap."""
+
+    since: dt.datetime | None
+    zones: int
+    assets: int
+    open_defects: int
+    pages: int
+    bundle_bytes: int
+    standards_bytes: int
+    pages_bytes: int
+    bytes: int
+
+
+def download_estimate(bundle: OfflineBundle, standards_bytes: int) -> DownloadEstimate:
+    """The size of `bundle` as sent (JSON), of the standards and of its pages, in bytes."""
+    bundle_bytes = len(encode_json(bundle))
+    pages_bytes = len(bundle.pages) * PAGE_BYTES_ESTIMATE
+    return DownloadEstimate(
+        since=bundle.since, zones=len(bundle.zones), assets=len(bundle.assets), open_defects=len(bundle.open_defects),
+        pages=len(bundle.pages), bundle_bytes=bundle_bytes, standards_bytes=standards_bytes, pages_bytes=pages_bytes,
+        bytes=bundle_bytes + standards_bytes + pages_bytes,
+    )
 
 
 # -- the bundle around one point ------------------------------------------------------------------

@@ -8,6 +8,7 @@ outside them reads as absent, so its page is a 404 like an unknown id.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from server.assets.models import Asset
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.inspections.models import ClauseResult, Inspection
 from server.sites.models import Zone
+from server.workorders.geo import distance_m
 from standards import Standard
 
 FINDER_LIMIT = 50  # a starting list; the phone searches all it downloaded, nearest first
@@ -70,6 +72,7 @@ class AssetInspection:
     inspector: str
     verdict: str
     failed_clauses: tuple[str, ...]
+    inspector_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,41 @@ async def find_assets(db: AsyncSession, zone_ids: Zones, q: str = "", *, limit: 
     return FinderResult(assets, total)
 
 
+@dataclass(frozen=True)
+class NearAsset:
+    """An asset of the finder with its distance on the ground from the phone, in metres."""
+
+    id: uuid.UUID
+    zone_code: str
+    category: str
+    code: str
+    name: str
+    lat: float
+    lon: float
+    distance_m: float
+
+
+async def nearest_assets(
+    db: AsyncSession, zone_ids: Zones, lat: float, lon: float, q: str = "", *, limit: int = FINDER_LIMIT
+) -> tuple[list[NearAsset], int]:
+    """Active assets in `zone_ids` (matching `q` by code or name) nearest `lat`, `lon` first,
+    over all of them, and how many match. The database orders by the squared equirectangular
+    distance (plain arithmetic: the same SQL on SQLite and PostgreSQL, and at a park's scale
+    the same order as on the sphere); the distances shown are computed exactly."""
+    query = _in_zones(select(Asset, Zone.code).join(Zone, Zone.id == Asset.zone_id).where(Asset.active.is_(True)), zone_ids)
+    q = q.strip()
+    if q:
+        pattern = _like_pattern(q)
+        query = query.where(or_(Asset.code.ilike(pattern, escape="\\"), Asset.name.ilike(pattern, escape="\\")))
+    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    shrink = math.cos(math.radians(lat))  # a degree of longitude is this much of one of latitude
+    d_lat, d_lon = Asset.lat - lat, (Asset.lon - lon) * shrink
+    rows = await db.execute(query.order_by(d_lat * d_lat + d_lon * d_lon, Asset.code).limit(limit))
+    found = [NearAsset(a.id, zone, a.category, a.code, a.name, a.lat, a.lon, round(distance_m(lat, lon, a.lat, a.lon), 1))
+             for a, zone in rows]
+    return found, total
+
+
 async def asset_detail(db: AsyncSession, asset_id: uuid.UUID, zone_ids: Zones) -> AssetDetail | None:
     """One asset of `zone_ids`, with its zone's code and names; None otherwise."""
     query = select(Asset, Zone).join(Zone, Zone.id == Asset.zone_id).where(Asset.id == asset_id)
@@ -152,7 +190,7 @@ async def last_inspections_of(db: AsyncSession, asset_id: uuid.UUID, *, limit: i
     """The asset's latest inspections, newest first, each with the clauses it failed."""
     rows = (
         await db.execute(
-            select(Inspection.id, Inspection.observed_at, User.display_name, Inspection.verdict)
+            select(Inspection.id, Inspection.observed_at, User.display_name, Inspection.verdict, Inspection.inspector_id)
             .join(User, User.id == Inspection.inspector_id)
             .where(Inspection.asset_id == asset_id)
             .order_by(Inspection.observed_at.desc())
@@ -169,7 +207,8 @@ async def last_inspections_of(db: AsyncSession, asset_id: uuid.UUID, *, limit: i
         for inspection_id, clause_id in results:
             failed.setdefault(inspection_id, []).append(clause_id)
     return [
-        AssetInspection(r.id, r.observed_at, r.display_name, r.verdict, tuple(failed.get(r.id, ()))) for r in rows
+        AssetInspection(r.id, r.observed_at, r.display_name, r.verdict, tuple(failed.get(r.id, ())), r.inspector_id)
+        for r in rows
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.devices import device_names
 from server.accounts.identity import CurrentUser
 from server.accounts.models import User
 from server.assets.models import Asset
@@ -239,7 +240,10 @@ async def history_of(db: AsyncSession, entity_type: str, entity_ids: list[str], 
         .order_by(AuditEvent.at, AuditEvent.id)
         .limit(limit)
     )
-    return [HistoryRow(at, action, who, device, details or {}) for at, action, who, device, details in rows]
+    found = rows.all()
+    names = await device_names(db, (device for _, _, _, device, _ in found))
+    return [HistoryRow(at, action, who, names.get(device, device) if device else device, details or {})
+            for at, action, who, device, details in found]
 
 
 async def nearby_open_defects(

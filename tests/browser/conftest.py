@@ -300,6 +300,14 @@ def sign_in(page: Any, username: str = INSPECTOR[0], password: str = INSPECTOR[1
     page.wait_for_url(landing)
 
 
+def open_menu(page: Any) -> None:
+    """Open the inspector's compact bar's menu (a phone-sized window folds the offline panel,
+    the language and sign-out into it); nothing to do where they sit in the bar."""
+    button = page.locator("#fc-menu-button")
+    if button.count() and button.is_visible() and button.get_attribute("aria-expanded") != "true":
+        button.click()
+
+
 def wait_until(page: Any, js: str, timeout_ms: int = 15000, arg: Any = None) -> Any:
     """Evaluate `js` (an expression or a function, maybe async) until it is truthy.
 

@@ -25,6 +25,7 @@ from server.photos.models import Photo
 from server.sites.models import Zone
 from sync.models import SyncReceipt
 from tests.browser.conftest import (
+    open_menu,
     LiveServer,
     Profile,
     collect_errors,
@@ -117,6 +118,7 @@ def count(server: LiveServer, model: Any, *where: Any) -> int:
 
 
 def download_for_offline(page: Any) -> str:
+    open_menu(page)
     page.click("#fc-syncbar summary")
     page.wait_for_selector("#fc-syncbar details[data-ready]")  # the download code loads on first open
     page.click("[data-download]")
@@ -205,6 +207,7 @@ def test_download_for_offline_then_pages_work_without_network(inspector_page: An
     assert asked and "since=" in asked[-1]
 
     # Signing out forgets the stored pages (they show this inspector's data).
+    open_menu(page)
     page.click("form.signout button")
     page.wait_for_url("**/login")
     assert "fieldcheck-pages-v1" not in page.evaluate("caches.keys()")

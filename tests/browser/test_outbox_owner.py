@@ -21,6 +21,7 @@ from sqlalchemy import select
 from server.assets.models import Asset
 from server.inspections.models import Inspection
 from tests.browser.conftest import (
+    open_menu,
     LiveServer,
     collect_errors,
     context_options,
@@ -73,6 +74,7 @@ def test_a_shared_phone_sends_each_record_under_its_own_user(browser: Any, live_
         enqueue(page, li_record, inspection_body(li_asset), [jpeg(21)])
         [entry] = outbox(page)
         assert (entry["user_id"], entry["user_name"]) == (str(li_id), li_name)
+        open_menu(page)
         page.click("form.signout button")
         page.wait_for_url("**/login")
 
@@ -111,6 +113,7 @@ def test_a_shared_phone_sends_each_record_under_its_own_user(browser: Any, live_
 
         # Li signs in again: the record goes, under Li.
         page.goto("/inspect")
+        open_menu(page)
         page.click("form.signout button")
         page.wait_for_url("**/login")
         sign_in(page, *LI)

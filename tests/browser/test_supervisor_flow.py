@@ -67,6 +67,7 @@ def test_filter_order_complete_offline_sync_verify(browser: Any, live_server: Li
     errors = collect_errors(boss)
     sign_in(boss, *SUPERVISOR, landing="**/supervise")
     boss.goto("/supervise/map")
+    boss.click("#filter-panel summary")  # the filters are folded beside the map
     boss.check('input[name="zone"][value="Z2"]')
     boss.check('input[name="severity"][value="high"]')
     boss.click("#apply-filters")

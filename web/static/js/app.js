@@ -18,6 +18,23 @@ if (bar) {
   });
 }
 
+// The compact bar's menu (web/templates/inspect/_topbar.html): open and close, Escape closes.
+const menuButton = document.getElementById('fc-menu-button');
+if (menuButton) {
+  const panel = document.getElementById('fc-menu');
+  const setOpen = (open) => { menuButton.setAttribute('aria-expanded', String(open)); panel.dataset.open = open ? '1' : ''; };
+  menuButton.addEventListener('click', () => setOpen(menuButton.getAttribute('aria-expanded') !== 'true'));
+  document.addEventListener('keydown', (event) => { if (event.key === 'Escape') setOpen(false); });
+}
+
+// Back from a save (web/static/js/after-save.js): pages that do not handle "#saved" themselves
+// (those whose note says data-saved-note) confirm it here.
+const savedNote = document.querySelector('[data-saved-note]');
+if (savedNote && location.hash === '#saved') {
+  savedNote.hidden = false;
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
 // The cached pages show the data of the user they were rendered for: when another user is
 // now signed in (the last session ended without signing out), they go, as on signing out.
 // (What those pages save is tagged with their user: web/static/js/outbox.js.)

@@ -21,12 +21,23 @@ let assets = Array.from(list.children, (li) => ({
   lat: Number(li.dataset.lat), lon: Number(li.dataset.lon), active: true,
 }));
 let downloaded = false;
-const serverQuery = search.value;
-const serverTotal = Number(count.dataset.total) || 0;
+let serverQuery = search.value;
+let serverTotal = Number(count.dataset.total) || 0;
 let here = null;
+
+// "#reassign=<outbox id>&category=<c>": choosing another asset for a record refused because
+// its asset was retired (from the outbox). Only assets of its category are listed, and each
+// opens the form on that record with the new asset.
+const reassign = (() => {
+  const p = new URLSearchParams(location.hash.slice(1));
+  return p.get("reassign") && p.get("category") ? { entry: p.get("reassign"), category: p.get("category") } : null;
+})();
 
 /** Where an asset opens: its page, or the form for a new one not yet on the server. */
 function assetHref(asset) {
+  if (reassign) {
+    return `/inspect/form/${encodeURIComponent(reassign.category)}?asset=${encodeURIComponent(asset.id)}&entry=${encodeURIComponent(reassign.entry)}`;
+  }
   return asset.local
     ? `/inspect/form/${asset.category}?asset=${encodeURIComponent(asset.id)}`
     : `/inspect/assets/${encodeURIComponent(asset.id)}`;
@@ -59,7 +70,8 @@ function item({ asset, distance }) {
 }
 
 function render() {
-  const found = findAssets(assets, search.value, here);
+  const pool = reassign ? assets.filter((a) => a.category === reassign.category) : assets;
+  const found = findAssets(pool, search.value, here);
   const { shown } = found;
   // Without a download the list is the server's first page: its total is the server's.
   const total = !downloaded && search.value === serverQuery ? Math.max(found.total, serverTotal) : found.total;
@@ -67,6 +79,32 @@ function render() {
   count.textContent = shown.length
     ? words.showing.replace("{n}", String(shown.length)).replace("{total}", String(total))
     : words.none;
+}
+
+/** Without a download, the page holds only the server's first page (by code): ask the server
+ * for the nearest over all the inspector's assets instead (/api/offline/nearest). */
+let asking = null;
+async function askServerNearest() {
+  if (downloaded || !here || !navigator.onLine) return;
+  const q = search.value.trim();
+  const params = new URLSearchParams({ lat: String(here.lat), lon: String(here.lon) });
+  if (q) params.set("q", q);
+  const ticket = (asking = {});
+  try {
+    const r = await fetch(`/api/offline/nearest?${params}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!r.ok || ticket !== asking || downloaded) return;
+    const answer = await r.json();
+    // Added to what the page holds (a typed code still opens an asset it listed), re-sorted here.
+    const known = new Map(assets.map((a) => [a.id, a]));
+    for (const a of answer.assets) known.set(a.id, { ...a, active: true });
+    assets = [...known.values()];
+    serverQuery = search.value;
+    serverTotal = answer.total;
+    list.dataset.source = "server-nearest";
+    render();
+  } catch {
+    // no network after all: the local sort of what the page holds stands
+  }
 }
 
 // Re-sort when the position moves by more than a few metres, not on every GPS jitter.
@@ -97,6 +135,8 @@ document.getElementById("finder-form").addEventListener("submit", (event) => {
   else if (downloaded) event.preventDefault();
 });
 search.addEventListener("input", render);
+let typing = null;
+search.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(askServerNearest, 300); });
 
 // ---- QR scanning ------------------------------------------------------------------------
 
@@ -157,6 +197,7 @@ async function setUpScanner() {
 // ---- start -------------------------------------------------------------------------------
 
 async function start() {
+  if (reassign) document.getElementById("reassign-note").hidden = false;
   if (location.hash === "#saved") { // back from saving an inspection of a new asset
     document.getElementById("saved-note").hidden = false;
     history.replaceState(null, "", location.pathname + location.search);
@@ -175,6 +216,7 @@ async function start() {
     if (!moved(fix)) return;
     here = fix;
     render();
+    askServerNearest();
   });
   setUpScanner();
 }

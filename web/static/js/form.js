@@ -4,6 +4,7 @@
 // and offline. `?asset=<id>` names the asset (looked up in IndexedDB, else fetched);
 // `&entry=<outbox id>` reopens a queued record to correct it (saved again under its id).
 
+import { pageAfterSave } from "./after-save.js";
 import * as store from "./store.js";
 import * as outbox from "./outbox.js";
 import { refreshStandards } from "./api.js";
@@ -113,6 +114,28 @@ function showFieldErrors(errors) {
     controls.push(control);
   }
   return controls;
+}
+
+/** The server's refusal of a reopened entry: each problem listed in words above the form,
+ * and shown at its field (body.observations.x, body.damages[i].f) until the field is edited. */
+function showRefusal(error) {
+  const problems = (error && error.errors) || [];
+  const list = document.getElementById("entry-problems");
+  list.replaceChildren(...problems.map((fe) => {
+    const li = document.createElement("li");
+    li.dataset.field = fe.field || "";
+    li.textContent = fe.label ? `${fe.label}${lang === "zh" ? "：" : ": "}${fe.text}` : fe.message;
+    return li;
+  }));
+  list.hidden = !problems.length;
+  for (const fe of problems) {
+    const path = String(fe.field || "").replace(/^body\./, "").replace(/^damages\[/, "defects[");
+    const control = controlFor(path);
+    const slot = control && document.getElementById(`${control.id}-error`);
+    if (!slot) continue;
+    slot.textContent = fe.text || fe.message;
+    control.setAttribute("aria-invalid", "true");
+  }
 }
 
 /** Judges the form as it stands and shows every clause's result and the verdict. */
@@ -329,8 +352,17 @@ async function save() {
   // photos together, and queues it again (outbox.retry would keep the old photo list).
   const id = state.entry ? state.entry.id : crypto.randomUUID();
   await outbox.enqueue({ kind: "inspection", id, body, photos: withBlobs(photos) });
-  // A new asset made on this phone has no page yet: back to the finder then.
-  location.assign(state.asset.local ? "/inspect/assets#saved" : `/inspect/assets/${state.asset.id}#saved`);
+  // Back to the asset's page (a new asset made on this phone has none yet: the finder), or to
+  // a page the phone has; with none at all, the form confirms the save itself.
+  const next = await pageAfterSave(state.asset.local ? "/inspect/assets" : `/inspect/assets/${state.asset.id}`);
+  if (next) {
+    location.assign(next);
+    return;
+  }
+  form.hidden = true;
+  const here = document.getElementById("saved-here");
+  here.hidden = false;
+  here.focus();
 }
 
 form.addEventListener("submit", async (event) => {
@@ -399,6 +431,7 @@ async function start() {
   state.asset = asset;
   if (state.entry) await fillFromBody(state.entry.body);
   update();
+  if (state.entry) showRefusal(state.entry.last_error);
   saveButton.disabled = false;
   form.dataset.ready = "true"; // for tests and for people: the form is live
 }

@@ -13,6 +13,8 @@ const attentionList = document.getElementById('ob-attention');
 const waitingList = document.getElementById('ob-waiting');
 const template = document.getElementById('ob-entry');
 const dialog = document.getElementById('ob-confirm');
+const ASSET_GONE = new Set(['asset_inactive', 'unknown_asset']);
+const lang = (document.documentElement.lang || 'zh').startsWith('zh') ? 'zh' : 'en';
 const FIXABLE = new Set([400, 422]); // a corrected body can pass; 409/403/404 cannot
 const me = pageUser();
 
@@ -80,7 +82,9 @@ function item(e, info) {
     const errors = li.querySelector('[data-errors]');
     for (const fe of e.last_error.errors || []) {
       const row = document.createElement('li');
-      row.textContent = fe.field ? `${fe.field}: ${fe.message}` : fe.message;
+      // The field in words, once ("设施：该设施已停用。"); the bare message when it has no name.
+      row.textContent = fe.label ? `${fe.label}${lang === 'zh' ? '：' : ': '}${fe.text}` : fe.message;
+      row.dataset.field = fe.field || '';
       errors.append(row);
     }
   }
@@ -90,6 +94,14 @@ function item(e, info) {
       ? `/inspect/assets/new?entry=${encodeURIComponent(e.id)}`
       : info.category && `/inspect/form/${encodeURIComponent(info.category)}?asset=${encodeURIComponent(e.body.asset_id)}&entry=${encodeURIComponent(e.id)}`;
     if (href) { fix.href = href; fix.hidden = false; }
+  }
+  // Its asset retired (or gone from the inspector's zones): the record can go to another asset
+  // of the same category; the finder picks it and reopens the form on this entry.
+  const choose = li.querySelector('[data-choose-asset]');
+  const assetGone = (e.last_error && e.last_error.errors || []).some((fe) => ASSET_GONE.has(fe.code));
+  if (choose && e.kind === 'inspection' && e.state === 'needs_attention' && assetGone && info.category) {
+    choose.href = `/inspect/assets#reassign=${encodeURIComponent(e.id)}&category=${encodeURIComponent(info.category)}`;
+    choose.hidden = false;
   }
   li.querySelector('[data-retry]').hidden = e.state === 'sending';
   li.querySelector('[data-retry]').addEventListener('click', () => retry(e.id));

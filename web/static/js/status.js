@@ -5,7 +5,7 @@
 import { counts } from './outbox.js';
 import { syncNow } from './sync.js';
 import { getMeta, setMeta } from './store.js';
-import { refreshStandards } from './api.js';
+import { apiFetch, jsonOf, refreshStandards } from './api.js';
 import { formatBytes, t } from './i18n.js';
 
 /**
@@ -87,10 +87,11 @@ export function mountStatusBar(root) {
   refresh();
   recheckSession().then(refresh);
   askForPersistence().then(() => showStorage(root));
-  const panel = root.querySelector('details');
+  const panel = root.querySelector('details.sb-offline');
   // The download code is fetched when the panel is first opened, not with every page.
   if (panel) {
     panel.addEventListener('toggle', () => {
+      if (panel.open) showEstimate(panel);
       if (!panel.open || panel.dataset.mounted) return;
       panel.dataset.mounted = '1';
       const download = panel.querySelector('[data-download]');
@@ -101,6 +102,26 @@ export function mountStatusBar(root) {
         panel.dataset.ready = '1';
       });
     });
+  }
+}
+
+/** The size of "download for offline", shown beside the button before it is tapped (asked of
+ * the server each time the panel opens: /api/offline/estimate, with the same `since` the
+ * download will send, so an update shows the size of the update). */
+export async function showEstimate(panel) {
+  const el = panel.querySelector('[data-download-size]');
+  if (!el || !navigator.onLine) return;
+  try {
+    const since = await getMeta('bundle_generated_at');
+    const r = await apiFetch(`/api/offline/estimate${since ? `?since=${encodeURIComponent(since)}` : ''}`);
+    if (!r.ok) return;
+    const e = await jsonOf(r);
+    el.textContent = t(since ? 'update_size' : 'download_size', {
+      size: formatBytes(e.bytes), assets: e.assets, defects: e.open_defects, pages: e.pages,
+    });
+    el.dataset.bytes = String(e.bytes);
+  } catch {
+    // offline or signed out: the size is shown after the download instead
   }
 }
 
