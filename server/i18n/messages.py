@@ -883,3 +883,4 @@ MESSAGES: dict[str, dict[str, str]] = {
               "delete or retype it and try again.",
     },
 }
+from server.i18n.imports_messages import MESSAGES as _IMPORTS; MESSAGES.update(_IMPORTS)  # noqa: E402
