@@ -366,3 +366,76 @@ async def test_create_site_refuses_bad_input(database_url: str, tmp_path: Path) 
                           (["P2", "--name", "x", "--timezone", "Mars/Base"], "not a time zone")):
         done = fieldcheck("create-site", *args, url=database_url, media=tmp_path)
         assert done.returncode == 1 and message in done.stderr, done.stderr
+
+
+# -- the web page: upload → preview (counts, refusals, map) → confirm, same path as the CLI ------
+
+
+async def _wait(client: Any, url: str, *, until: str) -> str:
+    import asyncio
+
+    for _ in range(200):
+        page = await client.get(url)
+        assert page.status_code == 200, page.text
+        if f'data-status="{until}"' in page.text:
+            return page.text  # type: ignore[no-any-return]
+        assert 'data-status="failed"' not in page.text, page.text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} never reached {until}")
+
+
+async def test_web_import_preview_then_confirm(site: Database, database_url: str, tmp_path: Path) -> None:
+    from bs4 import BeautifulSoup
+
+    from server.accounts.service import create_user
+    from tests.conftest import csrf_token, make_client, sign_in
+
+    async with site.session() as s:
+        await create_user(s, "boss", "Boss", "admin", "Manage-2026-test")
+        await create_user(s, "lead", "Lead", "supervisor", "Super-2026-test")
+    points = gauss_kruger([shapely.Point(118.701, 32.101), shapely.Point(118.707, 32.102), shapely.Point(118.702, 32.104)])
+    write_vector(tmp_path / "设施.shp", points, {"编号": ["W-1", "W-2", "W-3"], "名称": ["长椅", "雕塑", "未知"],
+                                               "类别": ["街头座椅", "雕塑", "喷泉"]},
+                 crs="EPSG:4527", driver="ESRI Shapefile", encoding="GBK", geometry_type="Point")
+    parts = [("file", (f"设施{ext}", (tmp_path / f"设施{ext}").read_bytes(), "application/octet-stream"))
+             for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
+    async with make_client(database_url) as client:
+        await sign_in(client, "lead", "Super-2026-test")
+        assert (await client.get("/admin/import")).status_code == 403
+    async with make_client(database_url) as client:
+        await sign_in(client, "boss", "Manage-2026-test")
+        home = await client.get("/admin")
+        assert 'href="/admin/import"' in home.text
+        token = await csrf_token(client, "/admin/import")
+        bad = await client.post("/admin/import", data={"_csrf_token": token, "kind": "assets", "site": "NOPE", "crs": "EPSG:99999"},
+                                files=parts, headers={"Accept-Language": "en"})
+        assert bad.status_code == 422
+        soup = BeautifulSoup(bad.text, "html.parser")
+        assert soup.select_one("#err-site").text == "Choose a site."
+        assert soup.select_one("#err-crs").text == "This coordinate reference system is unknown."
+        posted = await client.post("/admin/import", data={"_csrf_token": token, "kind": "assets", "site": "QL"},
+                                   files=parts, follow_redirects=False)
+        assert posted.status_code == 303, posted.text
+        job = posted.headers["location"]
+        preview = BeautifulSoup(await _wait(client, job, until="preview"), "html.parser")
+        counts = {td["data-count"]: int(td.text) for td in preview.select("#import-counts td")}
+        assert counts == {"created": 2, "updated": 0, "unchanged": 0, "retired": 0, "refused": 1}
+        row = preview.select_one("#import-refused tr[data-feature='3']")
+        assert row["data-code"] == "unknown_category" and "喷泉" in row.text
+        config = json.loads(preview.select_one("#import-map")["data-config"])
+        assert {f["properties"]["code"] for f in config["features"]["features"]} == {"W-1", "W-2"}
+        assert {f["properties"]["code"] for f in config["zones"]["features"]} == {"Z1", "Z2"}
+        assert await assets_of(site) == {}  # the preview wrote nothing
+        form_token = preview.select_one("form[action$='/confirm'] input[name='_csrf_token']")["value"]
+        confirmed = await client.post(f"{job}/confirm", data={"_csrf_token": form_token}, follow_redirects=False)
+        assert confirmed.status_code == 303
+        done = BeautifulSoup(await _wait(client, job, until="done"), "html.parser")
+        assert int(done.select_one("td[data-count='created']").text) == 2
+        again = await client.post(f"{job}/confirm", data={"_csrf_token": form_token}, follow_redirects=False)
+        assert again.status_code == 409
+        assert (await client.get("/admin/import/" + "0" * 32)).status_code == 404
+    found = await assets_of(site)
+    assert found["W-1"][0].name == "长椅" and found["W-2"][1] == "Z2"
+    async with site.session(write=False) as s:
+        event = (await s.execute(select(AuditEvent).where(AuditEvent.action == "import.assets"))).scalar_one()
+    assert event.user_id is not None and event.details["created"] == 2
