@@ -1,4 +1,4 @@
-"""The `fieldcheck` command: serve, migrate, demo."""
+"""The `fieldcheck` command: serve, migrate, demo, import and export the register."""
 
 from __future__ import annotations
 
@@ -212,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--language", choices=["zh", "en"])
     user.add_argument("--password", help="the password (asked for when omitted)")
     user.set_defaults(func=_create_user)
+    from server.imports.cli import add_commands
+
+    add_commands(sub)  # create-site, import zones|assets, export
     return parser
 
 

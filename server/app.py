@@ -35,6 +35,7 @@ from server.defects.controllers import SupervisorController
 from server.deps import provide_db
 from server.errors import handle_http_exception, handle_internal_error
 from server.health import health
+from server.imports.pages import ImportController
 from server.home import home
 from server.inspections.controllers import InspectorController
 from server.inspections.outbox import outbox_page
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             health,
             AccountController,
             AdminController,
+            ImportController,
             InspectorController,
             InspectionPages,
             SupervisorController,
