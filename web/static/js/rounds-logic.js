@@ -19,11 +19,28 @@ function formatter(timeZone) {
   return f;
 }
 
+const QUARTER_MS = 900000;
+const offsets = new Map();
+
+/** The zone's UTC offset (ms) in a quarter hour: one Intl call per quarter hour, not per record. */
+function offsetMs(timeZone, bucket) {
+  const key = `${timeZone}|${bucket}`;
+  let off = offsets.get(key);
+  if (off === undefined) {
+    const p = {};
+    const at = bucket * QUARTER_MS;
+    for (const part of formatter(timeZone).formatToParts(new Date(at))) p[part.type] = part.value;
+    off = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute) - at;
+    offsets.set(key, off);
+  }
+  return off;
+}
+
 /** The local day "YYYY-MM-DD" and time "HH:MM" of an instant (ms) in `timeZone`. */
 export function localParts(ms, timeZone) {
-  const p = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(ms))) p[part.type] = part.value;
-  return [`${p.year}-${p.month}-${p.day}`, `${p.hour}:${p.minute}`];
+  const here = new Date(Math.floor(ms / 60000) * 60000 + offsetMs(timeZone, Math.floor(ms / QUARTER_MS)));
+  const iso = here.toISOString();
+  return [iso.slice(0, 10), iso.slice(11, 16)];
 }
 
 // Days as integers (days since 1970-01-01) so arithmetic has no time zone in it.
