@@ -50,10 +50,21 @@ def parse_instant(text: str) -> dt.datetime:
     return moment
 
 
+@lru_cache(maxsize=65536)
+def _offset_s(timezone: str, bucket: int) -> int:
+    """The zone's UTC offset in the quarter hour `bucket` (offsets change on quarter hours)."""
+    moment = dt.datetime.fromtimestamp(bucket * 900, dt.timezone.utc).astimezone(_zone(timezone))
+    offset = moment.utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
 def local(moment: dt.datetime, timezone: str) -> tuple[dt.date, str]:
-    """The local day and "HH:MM" of an aware instant in `timezone`."""
-    here = moment.astimezone(_zone(timezone))
-    return here.date(), f"{here.hour:02d}:{here.minute:02d}"
+    """The local day and "HH:MM" of an aware instant in `timezone` (as rounds-logic.js's
+    localParts: one zone look-up per quarter hour, not per record)."""
+    ts = moment.timestamp()
+    seconds = int(ts // 60) * 60 + _offset_s(timezone, int(ts // 900))
+    days, rest = divmod(seconds, 86400)
+    return dt.date.fromordinal(719163 + days), f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
 
 
 def _day(text: str) -> dt.date:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
@@ -94,13 +94,14 @@ async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
         uid: InspectorRow(uid, name) for uid, name in await db.execute(
             select(User.id, User.display_name).where(User.role == "inspector").order_by(User.username))}
     rows = await db.execute(
-        select(Inspection.inspector_id, Inspection.asset_id, Inspection.observed_at, Inspection.lat, Inspection.lon)
+        select(Inspection.inspector_id, type_coerce(Inspection.asset_id, String), Inspection.observed_at, Inspection.lat,
+               Inspection.lon)
         .where(Inspection.observed_at >= lo, Inspection.observed_at < hi)
         .order_by(Inspection.inspector_id, Inspection.observed_at, Inspection.id))
-    assets: dict[uuid.UUID, set[uuid.UUID]] = {}
+    assets: dict[uuid.UUID, set[object]] = {}
     last: dict[uuid.UUID, tuple[dt.date, float, float]] = {}
     for who, asset_id, at, lat, lon in rows:
-        row = people.setdefault(who, InspectorRow(who, str(who)))
+        row = people.get(who) or people.setdefault(who, InspectorRow(who, str(who)))
         row.inspections += 1
         assets.setdefault(who, set()).add(asset_id)
         if lat is None or lon is None:

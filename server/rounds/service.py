@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
@@ -314,17 +314,19 @@ async def adherence(db: AsyncSession, first: dt.date, last: dt.date, *, site_id:
     earliest = min((start for rounds in spans.values() for _, start, _ in rounds), default=None)
     if earliest is None:
         return report
-    assets = (await db.execute(select(Asset.id, Asset.zone_id, Asset.category).where(
+    # Asset ids as the driver gives them (no UUID object per row): they only meet each other here.
+    raw_asset = type_coerce(Asset.id, String)
+    assets = (await db.execute(select(raw_asset, Asset.zone_id, Asset.category).where(
         Asset.active.is_(True), Asset.zone_id.in_([z for z, _ in versions])))).all()
-    by_key: dict[tuple[uuid.UUID, str], list[uuid.UUID]] = {}
+    by_key: dict[tuple[uuid.UUID, str], list[Any]] = {}
     for asset_id, zone_id, category in assets:
         by_key.setdefault((zone_id, category), []).append(asset_id)
     # Inspections from the day before the first round (UTC vs local) to the day after the last.
     lo = dt.datetime.combine(earliest - dt.timedelta(days=1), dt.time(), dt.timezone.utc)
     hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), dt.timezone.utc)
-    seen: dict[uuid.UUID, list[tuple[dt.date, str, uuid.UUID]]] = {}
+    seen: dict[Any, list[tuple[dt.date, str, uuid.UUID]]] = {}
     for asset_id, at, who in await db.execute(
-            select(Inspection.asset_id, Inspection.observed_at, Inspection.inspector_id)
+            select(type_coerce(Inspection.asset_id, String), Inspection.observed_at, Inspection.inspector_id)
             .where(Inspection.observed_at >= lo, Inspection.observed_at < hi)):
         seen.setdefault(asset_id, []).append((*due.local(at, tz), who))
     for (zone_id, category), rounds in spans.items():
