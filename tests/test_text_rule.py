@@ -38,6 +38,7 @@ FORMS = {
     ("POST", "/supervise/orders"): ("super", ["notes", "due_reason"]),
     ("POST", "/contractor/webhook"): ("alpha1", ["webhook_url"]),
     ("POST", "/scores/{month:str}/reopen"): ("admin", ["reason"]),
+    ("POST", "/admin/import"): ("admin", ["layer", "crs", "fields"]),
 }
 JSON = {
     ("POST", "/api/defects/{defect_id:uuid}/dismiss"): ("super", ["reason"]),
@@ -54,6 +55,7 @@ NO_TEXT = {  # nothing a user types reaches storage: no body, a choice from a li
     ("POST", "/contractor/orders/{order_id:uuid}/{action:str}"),  # accept, start: no reason to give
     ("POST", "/api/photos/missing"),  # hashes, parsed strictly by the framework (a bad one is a 400)
     ("PUT", "/api/photos/{sha256:str}"), ("PATCH", "/api/photos/{sha256:str}"),
+    ("POST", "/admin/import/{token:str}/confirm"),  # no body: confirms the previewed upload
 }
 
 
