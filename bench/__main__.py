@@ -18,6 +18,7 @@ BENCHMARKS = [
     ("Lighthouse (mobile) on the inspection form", ["bench.lighthouse"]),
     ("monthly scoring", ["bench.scoring"]),
     ("rounds: the phone's due list and the weekly report", ["bench.rounds"]),
+    ("import 100,000 features from a GeoPackage", ["bench.imports"]),
     # The page budget (issue 6) is measured with busy inspectors' batches of 5; "flat out" is capacity.
     ("load, SQLite, 1 worker", ["bench.load", "--backend", "sqlite", "--workers", "1", "--think", "2", "--batch", "5"]),
     ("load, PostgreSQL, 2 workers",

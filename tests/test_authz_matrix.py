@@ -99,6 +99,11 @@ ROWS: list[Row] = [
     Row("GET", "/schema/{path:str}", "/schema/no-such-view", everyone(404), public=True),
     # Administration.
     Row("GET", "/admin", "/admin", answers(303, 403, 403, 403, 200)),
+    Row("GET", "/admin/import", "/admin/import", answers(303, 403, 403, 403, 200)),
+    Row("POST", "/admin/import", "/admin/import", answers(401, 403, 403, 403, 422), {"kind": "assets", "site": ""}),
+    Row("GET", "/admin/import/{token:str}", "/admin/import/" + "0" * 32, answers(303, 403, 403, 403, 404)),
+    Row("POST", "/admin/import/{token:str}/confirm", "/admin/import/" + "0" * 32 + "/confirm",
+        answers(401, 403, 403, 403, 404), {}),
     # The inspector's pages: zones decide which assets an inspector reaches.
     Row("GET", "/inspect", "/inspect", INSPECT_PAGE),
     Row("GET", "/inspect/assets", "/inspect/assets?q=Z1", INSPECT_PAGE),

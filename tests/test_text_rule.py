@@ -41,6 +41,7 @@ FORMS = {
     ("POST", "/scores/{month:str}/reopen"): ("admin", ["reason"]),
     ("POST", "/supervise/rounds/emergencies"): ("super", ["reason"]),
     ("POST", "/supervise/rounds/schedules"): ("super", ["effective_from", "window_from"]),
+    ("POST", "/admin/import"): ("admin", ["layer", "crs", "fields"]),
 }
 JSON = {
     ("POST", "/api/defects/{defect_id:uuid}/dismiss"): ("super", ["reason"]),
@@ -58,6 +59,7 @@ NO_TEXT = {  # nothing a user types reaches storage: no body, a choice from a li
     ("POST", "/api/photos/missing"),  # hashes, parsed strictly by the framework (a bad one is a 400)
     ("PUT", "/api/photos/{sha256:str}"), ("PATCH", "/api/photos/{sha256:str}"),
     ("POST", "/supervise/rounds/emergencies/{emergency_id:uuid}/close"), ("POST", "/supervise/rounds/alerts/read"),
+    ("POST", "/admin/import/{token:str}/confirm"),  # no body: confirms the previewed upload
 }
 
 
