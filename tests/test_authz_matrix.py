@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from server.accounts.models import User, UserZone
 from server.accounts.passwords import hash_password
+from server.sites.models import Site, UserSite
 from server.app import create_app
 from server.audit.models import AuditEvent
 from server.config import DatabaseSettings, get_settings
@@ -209,6 +210,7 @@ async def extended_world(database: Database) -> dict[str, str]:
                      language="en")
         s.add(insp2)
         await s.flush()
+        s.add(UserSite(user_id=insp2.id, site_id=await s.scalar(select(Site.id))))
         s.add_all([UserZone(user_id=world.users["insp"].id, zone_id=world.zones["Z1"]),
                    UserZone(user_id=insp2.id, zone_id=world.zones["Z2"])])
         inspection = await s.scalar(select(Defect.opened_by_inspection_id).where(
