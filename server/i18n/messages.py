@@ -883,3 +883,4 @@ MESSAGES: dict[str, dict[str, str]] = {
               "delete or retype it and try again.",
     },
 }
+from server.i18n.admin_messages import MESSAGES as _ADMIN; MESSAGES.update(_ADMIN)  # noqa: E402
