@@ -133,3 +133,128 @@ async def test_an_admin_builds_a_site(admin: AsyncTestClient, database: Database
         bundle = await c.get("/api/offline/bundle")
         assert bundle.status_code == 200
         assert [z["code"] for z in bundle.json()["zones"]] == ["E1"]
+
+
+async def snapshot(database: Database) -> tuple[Any, ...]:
+    async with database.session(write=False) as s:
+        counts = [await s.scalar(select(func.count()).select_from(m))
+                  for m in (Site, Zone, Contractor, Contract, User, AuditEvent, UserSite, UserZone)]
+        assets = tuple((await s.execute(select(Asset.id, Asset.code, Asset.lat, Asset.lon, Asset.zone_id, Asset.active)
+                                        .order_by(Asset.code))).all())
+    return (*counts, assets)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_bad_input_is_answered_per_field(admin: AsyncTestClient, database: Database, world: World,
+                                               lang: str) -> None:
+    await post(admin, "/language", {"lang": lang})  # the admin's own language wins over the browser's
+    before = await snapshot(database)
+    bad_site = await post(admin, "/admin/sites", {"code": "has space", "name_zh": "", "name_en": "x" * 121,
+                                                  "timezone": "Mars/Olympus", "center_lat": "91", "center_lon": "east"},
+                          lang=lang)
+    assert bad_site.status_code == 422
+    errors = field_errors(bad_site.text)
+    assert set(errors) == {"code", "name_zh", "name_en", "timezone", "center_lat", "center_lon"}, errors
+    if lang == "zh":
+        assert errors["name_zh"] == "必填。" and "之间" in errors["center_lat"]
+    else:
+        assert errors["name_zh"] == "Required." and errors["center_lon"] == "Enter a number."
+    assert 'value="has space"' in bad_site.text  # what was typed stays in the form
+    site_id = str(world.assets and (await _site_id(database)))
+    for outline, key in ((json.dumps({"type": "Polygon", "coordinates": [BOWTIE]}), "not valid" if lang == "en" else "不合法"),
+                         ("{not json", "GeoJSON"), (json.dumps({"type": "Point", "coordinates": [118.7, 32.1]}), "Polygon"),
+                         (json.dumps({"type": "Polygon", "coordinates": [[[200, 10], [201, 10], [201, 11], [200, 10]]]}),
+                          "WGS 84")):
+        answer = await post(admin, "/admin/zones", {"site_id": site_id, "code": "Z9", "name_zh": "九", "name_en": "Nine",
+                                                    "outline": outline}, lang=lang)
+        assert answer.status_code == 422 and key in field_errors(answer.text)["outline"], answer.text[:300]
+    taken = await post(admin, "/admin/zones", {"site_id": site_id, "code": "Z1", "name_zh": "一", "name_en": "One",
+                                               "outline": json.dumps({"type": "Polygon", "coordinates": [RING]})}, lang=lang)
+    assert taken.status_code == 422 and set(field_errors(taken.text)) == {"code"}
+    contract = await post(admin, "/admin/contracts", {"code": "C-X", "name": "x", "contractor_id": str(uuid.uuid4()),
+                                                      "starts_on": "2026-05-01", "ends_on": "2026-04-01",
+                                                      "category": ["no_such_category"]}, lang=lang)
+    assert contract.status_code == 422
+    assert set(field_errors(contract.text)) == {"contractor_id", "ends_on", "zone_id", "category"}
+    user = await post(admin, "/admin/users", {"username": "alpha1", "password": "short", "display_name": "A",
+                                              "role": "contractor"}, lang=lang)
+    assert user.status_code == 422
+    assert set(field_errors(user.text)) == {"username", "password", "contractor_id"}
+    assert "short" not in user.text  # a password is never shown back
+    asset = world.assets["Z1-SE-1"]
+    moved = await post(admin, f"/admin/assets/{asset}", {"code": "Z1-SE-1", "name": "Bench", "category": "seating",
+                                                         "zone_id": str(world.zones["Z1"]), "lat": "32.105",
+                                                         "lon": "118.715"}, lang=lang)  # in Z2, not Z1
+    assert moved.status_code == 422 and set(field_errors(moved.text)) == {"lat"}
+    # An htmx post gets its form back as a fragment with the errors in place.
+    fragment = await post(admin, "/admin/contractors", {"code": "", "name": ""}, lang=lang, headers={"HX-Request": "true"})
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+    assert set(field_errors(fragment.text)) == {"code", "name"}
+    assert await snapshot(database) == before
+
+
+async def _site_id(database: Database) -> uuid.UUID:
+    async with database.session(write=False) as s:
+        found = await s.scalar(select(Site.id))
+    assert found is not None
+    return found
+
+
+async def test_assets_move_retire_reinstate_and_labels(admin: AsyncTestClient, database: Database, world: World) -> None:
+    asset = world.assets["Z1-SE-1"]
+    answer = await post(admin, f"/admin/assets/{asset}", {"code": "Z2-SE-77", "name": "Moved bench", "category": "seating",
+                                                          "zone_id": str(world.zones["Z2"]), "lat": "32.105",
+                                                          "lon": "118.715"})
+    assert answer.status_code == 303, field_errors(answer.text) or answer.text[:300]
+    assert (await post(admin, f"/admin/assets/{asset}/retire", {})).status_code == 303
+    async with database.session(write=False) as s:
+        row = await s.get(Asset, asset)
+        assert row is not None and (row.code, row.zone_id, row.lon, row.active) == ("Z2-SE-77", world.zones["Z2"], 118.715, False)
+    listed = await admin.get("/admin/assets?status=retired")
+    assert 'data-asset="Z2-SE-77"' in listed.text and 'data-asset="Z1-SE-2"' not in listed.text
+    assert (await post(admin, f"/admin/assets/{asset}/reinstate", {})).status_code == 303
+    assert (await post(admin, f"/admin/assets/{asset}/explode", {})).status_code == 404
+    actions = [a for a, e in await audit_actions(database) if e == str(asset)]
+    assert actions == ["asset.updated", "asset.retired", "asset.reinstated"]
+    labels = await admin.get(f"/admin/assets/labels?asset={asset}&asset={world.assets['Z1-SE-2']}")
+    assert labels.text.count('class="qr-label"') == 2 and labels.text.count("<svg") == 2
+
+
+async def test_users_change_role_deactivate_and_reset_password(admin: AsyncTestClient, database: Database,
+                                                               database_url: str, world: World) -> None:
+    insp = world.users["insp"]
+    site_id = await _site_id(database)
+    async with make_client(database_url) as phone:
+        await sign_in(phone, "insp", PASSWORD)
+        assert (await phone.get("/inspect", follow_redirects=False)).status_code == 200
+        answer = await post(admin, f"/admin/users/{insp.id}/password", {"password": "New-garden-2026"})
+        assert answer.status_code == 303
+        assert (await phone.get("/inspect", follow_redirects=False)).status_code == 303  # signed out everywhere
+    bad = await post(admin, f"/admin/users/{insp.id}/password", {"password": "insp-insp-1"}, lang="zh")
+    assert bad.status_code == 422 and "data-field=\"password\"" in bad.text, bad.text[-1500:]
+    answer = await post(admin, f"/admin/users/{insp.id}", {"display_name": "Insp", "role": "inspector",
+                                                           "site_id": [str(site_id)], "zone_id": [str(world.zones["Z2"])],
+                                                           "active": "1"})
+    assert answer.status_code == 303, field_errors(answer.text)
+    answer = await post(admin, f"/admin/users/{insp.id}", {"display_name": "Insp", "role": "supervisor",
+                                                           "site_id": [str(site_id)]})  # no "active": deactivated
+    assert answer.status_code == 303, field_errors(answer.text)
+    async with database.session(write=False) as s:
+        row = await s.get(User, insp.id)
+        assert row is not None and (row.role, row.active) == ("supervisor", False)
+        assert await s.scalar(select(func.count()).select_from(UserZone).where(UserZone.user_id == insp.id)) == 0
+        assert await s.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == insp.id)) == 0
+    async with make_client(database_url) as c:
+        await c.get("/login")
+        refused = await c.post("/login", data={"username": "insp", "password": "New-garden-2026",
+                                               "_csrf_token": c.cookies["fc_csrf"]}, follow_redirects=False)
+        assert refused.status_code != 303
+    # The admin cannot lock themselves out.
+    me = world.users["admin"]
+    self_demote = await post(admin, f"/admin/users/{me.id}", {"display_name": "Admin", "role": "supervisor", "active": "1"})
+    assert self_demote.status_code == 422 and set(field_errors(self_demote.text)) == {"role"}
+    events = [a for a, e in await audit_actions(database) if e == str(insp.id)]
+    assert events.count("user.password_reset") == 1 and events.count("user.updated") == 2
+    async with database.session(write=False) as s:
+        details = [d for d, in await s.execute(select(AuditEvent.details).where(AuditEvent.entity_id == str(insp.id)))]
+    assert not any("New-garden-2026" in json.dumps(d) for d in details)

@@ -65,9 +65,11 @@ def _uuid(raw: str | None) -> uuid.UUID | None:
 
 
 def _page(request: Request[Any, Any, Any], template: str, title_key: str, *, error: AppError | None = None,
-          values: dict[str, Any] | None = None, multi: dict[str, list[str]] | None = None, **ctx: Any) -> Template:
+          values: dict[str, Any] | None = None, multi: dict[str, list[str]] | None = None, status: int | None = None,
+          **ctx: Any) -> Template:
     t = translator(request_language(request))
-    return render(request, template, title_key=title_key, status_code=error.status_code if error else 200,
+    status = status or (error.status_code if error else 200)
+    return render(request, template, title_key=title_key, status_code=status,
                   error=_describe(request, error) if error else None, errors=field_messages(error, t),
                   values=values or {}, multi=multi or {}, **ctx)
 
@@ -369,6 +371,7 @@ class AdminPages(Controller):
         return _page(request, "admin/user_form.html", "adminp.edit_user" if user else "adminp.new_user", error=error,
                      edited=user, values=values, multi=multi, roles=[(r, t(f"role.{r}")) for r in ROLE_VALUES],
                      **await _options(request, db), password_errors=field_messages(password_error, t),
+                     status=password_error.status_code if password_error else None,
                      password_error=_describe(request, password_error) if password_error else None)
 
     @post("/users")
