@@ -47,7 +47,7 @@ class SupervisorPages(Controller):
             title_key="supervise.home_title",
             severities=SEVERITIES,
             zones=await active_defects_by_zone(db, user_of(request).site_id),
-            orders=await work_order_counts(db),
+            orders=await work_order_counts(db, user=user_of(request)),
             inspections=await recent_inspections(db, limit=15, site_id=user_of(request).site_id)
             if user_of(request).site_id else [],
             unread=await unread_counts(db, user_of(request).id),
