@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from server.accounts.models import User, UserZone
 from server.accounts.passwords import hash_password
@@ -127,5 +127,27 @@ async def test_an_inspector_reaches_only_their_sites_zones(database: Database, d
         assert (await c.get(f"/inspect/assets/{north_asset}")).status_code == 404
         assert (await c.get(f"/inspect/assets/{world.assets['Z1-SE-1']}")).status_code == 200
         assert [z["code"] for z in (await c.get("/api/offline/bundle")).json()["zones"]] == ["Z1"]
+    finally:
+        await c.__aexit__(None, None, None)
+
+
+async def test_a_contractor_taken_off_a_site_sees_none_of_its_orders(database: Database, database_url: str,
+                                                                     world: World) -> None:
+    async with database.session() as s:
+        order = await service.issue_order(s, world.users["super"], [world.defects["Z1-SE-1"]])
+    c = await client_of(database_url, "alpha1")
+    try:
+        assert order.code in (await c.get("/contractor")).text
+        assert (await c.get(f"/contractor/orders/{order.id}")).status_code == 200
+    finally:
+        await c.__aexit__(None, None, None)
+    async with database.session() as s:
+        await s.execute(delete(UserSite).where(UserSite.user_id == world.users["alpha1"].id))
+    c = await client_of(database_url, "alpha1")
+    try:
+        home = await c.get("/contractor")
+        assert order.code not in home.text and 'id="no-site"' in home.text
+        assert (await c.get(f"/contractor/orders/{order.id}")).status_code == 404
+        assert (await c.get(f"/api/work-orders/{order.id}")).status_code == 404
     finally:
         await c.__aexit__(None, None, None)

@@ -9,18 +9,12 @@ who belongs to no site sees no site's data — only a message saying so — neve
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
 from server.accounts.identity import CurrentUser
 from server.sites.models import Zone
-
-
-def current_site_id(user: CurrentUser) -> uuid.UUID | None:
-    """The site chosen in the top bar (None: the user works in no site)."""
-    return user.site_id
 
 
 def site_zone_ids(user: CurrentUser) -> Select[Any]:
@@ -32,7 +26,3 @@ def site_zone_ids(user: CurrentUser) -> Select[Any]:
 def in_current_site(zone_id: Any, user: CurrentUser) -> ColumnElement[bool]:
     """A condition: the row's zone (`zone_id` column) lies in the user's current site."""
     return zone_id.in_(site_zone_ids(user))
-
-
-def may_see_site(user: CurrentUser, site_id: uuid.UUID) -> bool:
-    return any(s.id == site_id for s in user.sites)
