@@ -129,7 +129,8 @@ def _create_user(args: argparse.Namespace) -> int:
         try:
             async with db.session() as session:
                 await create_user(session, args.username, args.name or args.username, args.role, password,
-                                  contractor_code=args.contractor, language=args.language)
+                                  contractor_code=args.contractor, language=args.language,
+                                  site_codes=tuple(args.site or ()))
         finally:
             await db.dispose()
 
@@ -210,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--name", help="display name (default: the username)")
     user.add_argument("--contractor", help="contractor company code (contractor users only)")
     user.add_argument("--language", choices=["zh", "en"])
+    user.add_argument("--site", action="append", metavar="CODE",
+                      help="a site the user works in (repeat for several; admins work in every site)")
     user.add_argument("--password", help="the password (asked for when omitted)")
     user.set_defaults(func=_create_user)
     from server.imports.cli import add_commands

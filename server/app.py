@@ -25,6 +25,7 @@ from litestar.template.config import TemplateConfig
 
 import standards
 from server.accounts.admin import AdminController
+from server.admin.pages import AdminPages
 from server.accounts.controllers import AccountController
 from server.accounts.middleware import SessionUserMiddleware
 from server.assets.api import OfflineController
@@ -47,6 +48,7 @@ from server.rounds.controllers import RoundsApiController, RoundsPages, WeeklyRe
 from server.scoring.controllers import ScoresApiController, ScoresController
 from server.scoring.rules import load_rules
 from server.security import add_security_headers
+from server.sites.controllers import choose_site
 from server.web import localtime
 from server.standards_pages.controllers import StandardsController
 from server.text import check_request_text
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             AccountController,
             AdminController,
             ImportController,
+            AdminPages,
+            choose_site,
             InspectorController,
             InspectionPages,
             SupervisorController,

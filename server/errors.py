@@ -75,7 +75,9 @@ def _describe(request: Request[Any, Any, Any], exc: HTTPException) -> dict[str, 
             "code": exc.code,
             "message": translate(lang, exc.key, **exc.params),
             "field": exc.field,
-            "errors": exc.errors,
+            # Per-field problems may carry a message key (server/admin/fields.py): worded here.
+            "errors": [{**e, "message": translate(lang, e["key"], **e.get("params", {}))}
+                       if "key" in e and "message" not in e else e for e in exc.errors],
         }
     if status == 403 and exc.detail == CSRF_DETAIL:
         return {"code": "csrf_failed", "message": translate(lang, "error.csrf"), "field": "_csrf_token", "errors": []}

@@ -10,7 +10,7 @@ from server.defects.models import Defect, DefectEvidence
 from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
 from server.photos.models import Photo
 from server.scoring.models import ClosedMonth  # noqa: F401  (scoring: closed months)
-from server.sites.models import Site, Zone
+from server.sites.models import Site, UserSite, Zone  # noqa: F401  (UserSite: users × sites)
 from server.workorders.models import WorkOrder, WorkOrderDefect
 from server.workorders.models import (  # noqa: F401  (work orders: proof of fix, notifications, webhooks, jobs)
     CompletionPhoto, JobRun, Notification, WebhookAttempt, WebhookDelivery, WorkOrderCompletion, WorkOrderOverdue,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
 from server.accounts.models import User
 from server.accounts.passwords import hash_password
 from server.contractors.models import Contractor
 from server.db import Database
+from server.sites.models import Site, UserSite, Zone
 
 PASSWORD = "Test-pass-2026"
 
@@ -31,19 +34,22 @@ async def add_user(db: Database, username: str, role: str, *, language: str | No
         )
         s.add(user)
         await s.flush()
+        if role != "admin":  # test users work in every site there is (and the ones added later)
+            s.add_all(UserSite(user_id=user.id, site_id=site_id) for site_id in await s.scalars(select(Site.id)))
         return user.id
 
 
 async def add_site_with_asset(db: Database, *, category: str = "seating") -> dict[str, uuid.UUID]:
     """A site, one square zone near the demo river, one asset in it. Returns their ids."""
     from server.assets.models import Asset
-    from server.sites.models import Site, Zone
 
     ring = [[118.70, 32.10], [118.71, 32.10], [118.71, 32.11], [118.70, 32.11], [118.70, 32.10]]
     async with db.session() as s:
         site = Site(code="T", name_zh="测试", name_en="Test", center_lat=32.105, center_lon=118.705)
         s.add(site)
         await s.flush()
+        s.add_all(UserSite(user_id=user_id, site_id=site.id)
+                  for user_id in await s.scalars(select(User.id).where(User.role != "admin")))
         zone = Zone(
             site_id=site.id, code="Z", name_zh="区", name_en="Zone",
             outline={"type": "Polygon", "coordinates": [ring]},

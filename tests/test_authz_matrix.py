@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from server.accounts.models import User, UserZone
 from server.accounts.passwords import hash_password
+from server.sites.models import Site, UserSite
 from server.app import create_app
 from server.audit.models import AuditEvent
 from server.config import DatabaseSettings, get_settings
@@ -62,6 +63,9 @@ def everyone(status: int) -> dict[str, int]:
 INSPECT_PAGE = answers(303, 200, 403, 403, 200)
 INSPECT_Z1 = answers(303, 200, 403, 403, 200, inspector2=404)  # an asset of inspector 1's zone
 SIGNED_IN_PAGE = answers(303, 200, 200, 200, 200)
+ADMIN_PAGE = answers(303, 403, 403, 403, 200)
+ADMIN_POST = answers(401, 403, 403, 403, 422)
+ADMIN_POST_404 = answers(401, 403, 403, 403, 404)
 SIGNED_IN_API = answers(401, 200, 200, 200, 200)
 SCORES_PAGE = answers(303, 403, 200, 200, 200)
 SCORES_ALPHA = answers(303, 403, 200, 200, 200, beta=404)  # ALPHA's own scope: BETA's users get a 404
@@ -104,6 +108,31 @@ ROWS: list[Row] = [
     Row("GET", "/admin/import/{token:str}", "/admin/import/" + "0" * 32, answers(303, 403, 403, 403, 404)),
     Row("POST", "/admin/import/{token:str}/confirm", "/admin/import/" + "0" * 32 + "/confirm",
         answers(401, 403, 403, 403, 404), {}),
+    *[Row("GET", template, path, ADMIN_PAGE) for template, path in (
+        ("/admin/sites", "/admin/sites"), ("/admin/sites/new", "/admin/sites/new"),
+        ("/admin/sites/{site_id:uuid}", "/admin/sites/{site}"), ("/admin/zones", "/admin/zones?q=Z"),
+        ("/admin/zones/new", "/admin/zones/new"), ("/admin/zones/{zone_id:uuid}", "/admin/zones/{zone}"),
+        ("/admin/assets", "/admin/assets?q=Z1"), ("/admin/assets/labels", "/admin/assets/labels?asset={asset}"),
+        ("/admin/assets/{asset_id:uuid}", "/admin/assets/{asset}"), ("/admin/contractors", "/admin/contractors"),
+        ("/admin/contractors/new", "/admin/contractors/new"),
+        ("/admin/contractors/{contractor_id:uuid}", "/admin/contractors/{contractor}"),
+        ("/admin/contracts", "/admin/contracts"), ("/admin/contracts/new", "/admin/contracts/new"),
+        ("/admin/contracts/{contract_id:uuid}", "/admin/contracts/{contract}"), ("/admin/users", "/admin/users?role=admin"),
+        ("/admin/users/new", "/admin/users/new"), ("/admin/users/{user_id:uuid}", "/admin/users/{user}"),
+        ("/admin/audit", "/admin/audit?entity=work_order"))],
+    # Every admin write with a bad field: the admin's answer is the form's 422, nothing changes.
+    *[Row("POST", template, path, ADMIN_POST, {"code": "bad code", "password": "x"}) for template, path in (
+        ("/admin/sites", "/admin/sites"), ("/admin/sites/{site_id:uuid}", "/admin/sites/{site}"),
+        ("/admin/zones", "/admin/zones"), ("/admin/zones/{zone_id:uuid}", "/admin/zones/{zone}"),
+        ("/admin/assets/{asset_id:uuid}", "/admin/assets/{asset}"), ("/admin/contractors", "/admin/contractors"),
+        ("/admin/contractors/{contractor_id:uuid}", "/admin/contractors/{contractor}"),
+        ("/admin/contracts", "/admin/contracts"), ("/admin/contracts/{contract_id:uuid}", "/admin/contracts/{contract}"),
+        ("/admin/users", "/admin/users"), ("/admin/users/{user_id:uuid}", "/admin/users/{user}"),
+        ("/admin/users/{user_id:uuid}/password", "/admin/users/{user}/password"))],
+    # Retire/reinstate: an unknown action is the admin's 404 (nothing retired).
+    Row("POST", "/admin/assets/{asset_id:uuid}/{action:str}", "/admin/assets/{asset}/explode", ADMIN_POST_404, {}),
+    # The site switch: any signed-in user, to one of their sites; a code not theirs is a 404.
+    Row("POST", "/site", "/site", answers(401, 404, 404, 404, 404), {"site": "NOPE"}),
     # The inspector's pages: zones decide which assets an inspector reaches.
     Row("GET", "/inspect", "/inspect", INSPECT_PAGE),
     Row("GET", "/inspect/assets", "/inspect/assets?q=Z1", INSPECT_PAGE),
@@ -219,6 +248,7 @@ async def extended_world(database: Database) -> dict[str, str]:
                      language="en")
         s.add(insp2)
         await s.flush()
+        s.add(UserSite(user_id=insp2.id, site_id=await s.scalar(select(Site.id))))
         s.add_all([UserZone(user_id=world.users["insp"].id, zone_id=world.zones["Z1"]),
                    UserZone(user_id=insp2.id, zone_id=world.zones["Z2"])])
         inspection = await s.scalar(select(Defect.opened_by_inspection_id).where(
@@ -228,7 +258,9 @@ async def extended_world(database: Database) -> dict[str, str]:
         s.add(InspectionPhoto(inspection_id=inspection, ordinal=0, photo_sha256=photo))
         order = await service.issue_order(s, world.users["super"], [world.defects["Z1-SE-1"]])
     return {"order": str(order.id), "defect": str(world.defects["Z1-SE-1"]),
-                   "asset": str(world.assets["Z1-SE-1"]), "photo": photo}
+            "asset": str(world.assets["Z1-SE-1"]), "photo": photo, "site": str(world.site), "zone": str(world.zones["Z1"]),
+            "contract": str(world.contracts["C-ALPHA"]), "contractor": str(world.contractors["ALPHA"]),
+            "user": str(world.users["insp"].id)}
 
 
 @pytest.fixture(scope="module")

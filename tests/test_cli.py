@@ -52,6 +52,9 @@ async def test_create_user_then_sign_in_works(database_url: str, tmp_path: Path)
     assert again.returncode == 1 and "taken" in again.stderr
     orphan = fieldcheck("create-user", "co", "--role", "contractor", "--password", "Good-pass-2026", url=database_url, media=tmp_path)
     assert orphan.returncode == 1 and "--contractor" in orphan.stderr
+    nowhere = fieldcheck("create-user", "lin", "--role", "inspector", "--site", "NOPE", "--password", "Good-pass-2026",
+                         url=database_url, media=tmp_path)
+    assert nowhere.returncode == 1 and "NOPE" in nowhere.stderr
 
 
 async def _counts(url: str) -> dict[str, int]:

@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from PIL import Image
 from sqlalchemy import select
+from server.sites.models import Site, UserSite
 
 from server.accounts.models import User
 from server.contractors.models import Contract
@@ -90,12 +91,13 @@ async def add_completion(
 async def add_colleague(database: Database, username: str, contractor_id: uuid.UUID) -> None:
     """A second user of an existing contractor company."""
     async with database.session() as s:
-        s.add(
-            User(
-                username=username, display_name=username.title(), password_hash=hash_password(PASSWORD),
-                role="contractor", contractor_id=contractor_id, language="en",
-            )
+        colleague = User(
+            username=username, display_name=username.title(), password_hash=hash_password(PASSWORD),
+            role="contractor", contractor_id=contractor_id, language="en",
         )
+        s.add(colleague)
+        await s.flush()
+        s.add_all(UserSite(user_id=colleague.id, site_id=site_id) for site_id in await s.scalars(select(Site.id)))
 
 
 async def upload(client: AsyncTestClient, headers: dict[str, str], data: bytes) -> str:

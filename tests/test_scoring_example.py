@@ -25,7 +25,7 @@ from server.inspections.models import ClauseResult, Inspection
 from server.scoring.months import Month
 from server.scoring.rules import load_rules
 from server.scoring.service import month_report
-from server.sites.models import Site, Zone
+from server.sites.models import Site, UserSite, Zone
 from server.workorders.models import WorkOrder, WorkOrderDefect
 from standards import load_standards
 from tests.factories import PASSWORD
@@ -87,6 +87,8 @@ async def build_example(db: Database) -> Example:
                         contractor_id=ids[company] if company else None)
             s.add(user)
             await s.flush()
+            if role != "admin":
+                s.add(UserSite(user_id=user.id, site_id=site.id))
             ids[username] = user.id
         for code, company, category in (("C-CIVIL", "CIVIL", "seating"), ("C-GREEN", "GREEN", "green_space")):
             contract = Contract(code=code, contractor_id=ids[company], name=code, starts_on=dt.date(2026, 1, 1))

@@ -346,7 +346,7 @@ async def test_concurrent_senders_of_one_record_store_it_once(database: Database
 
     ids = await add_site_with_asset(database)
     user_id = await add_user(database, "racer", "supervisor")
-    user = CurrentUser(user_id, "racer", "Racer", "supervisor", None, None)
+    user = CurrentUser(user_id, "racer", "Racer", "supervisor", None, None, site_id=ids["site"])
     other_asset = await add_asset(database, ids["zone"], "seating", "Z-SE-9")
     bodies = [inspection(ids["asset"], FAILING_SE1), inspection(other_asset, FAILING_SE1)]
     same = [SyncRecord("inspection", uuid.uuid4(), b, content_hash(b)) for b in bodies]

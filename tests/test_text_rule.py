@@ -42,6 +42,18 @@ FORMS = {
     ("POST", "/supervise/rounds/emergencies"): ("super", ["reason"]),
     ("POST", "/supervise/rounds/schedules"): ("super", ["effective_from", "window_from"]),
     ("POST", "/admin/import"): ("admin", ["layer", "crs", "fields"]),
+    ("POST", "/admin/sites"): ("admin", ["code", "name_zh", "name_en", "timezone"]),
+    ("POST", "/admin/sites/{site_id:uuid}"): ("admin", ["name_en"]),
+    ("POST", "/admin/zones"): ("admin", ["code", "name_zh", "outline"]),
+    ("POST", "/admin/zones/{zone_id:uuid}"): ("admin", ["name_en", "outline"]),
+    ("POST", "/admin/assets/{asset_id:uuid}"): ("admin", ["code", "name"]),
+    ("POST", "/admin/contractors"): ("admin", ["code", "name"]),
+    ("POST", "/admin/contractors/{contractor_id:uuid}"): ("admin", ["name"]),
+    ("POST", "/admin/contracts"): ("admin", ["code", "name"]),
+    ("POST", "/admin/contracts/{contract_id:uuid}"): ("admin", ["name"]),
+    ("POST", "/admin/users"): ("admin", ["username", "display_name", "password"]),
+    ("POST", "/admin/users/{user_id:uuid}"): ("admin", ["display_name"]),
+    ("POST", "/admin/users/{user_id:uuid}/password"): ("admin", ["password"]),
 }
 JSON = {
     ("POST", "/api/defects/{defect_id:uuid}/dismiss"): ("super", ["reason"]),
@@ -56,6 +68,8 @@ NO_TEXT = {  # nothing a user types reaches storage: no body, a choice from a li
     ("POST", "/contractor/notifications/read"), ("POST", "/scores/{month:str}/close"),
     ("POST", "/supervise/defects/{defect_id:uuid}/close"), ("POST", "/api/defects/{defect_id:uuid}/close"),
     ("POST", "/contractor/orders/{order_id:uuid}/{action:str}"),  # accept, start: no reason to give
+    ("POST", "/admin/assets/{asset_id:uuid}/{action:str}"),  # retire, reinstate: no body
+    ("POST", "/site"),  # a choice of the user's own sites
     ("POST", "/api/photos/missing"),  # hashes, parsed strictly by the framework (a bad one is a 400)
     ("PUT", "/api/photos/{sha256:str}"), ("PATCH", "/api/photos/{sha256:str}"),
     ("POST", "/supervise/rounds/emergencies/{emergency_id:uuid}/close"), ("POST", "/supervise/rounds/alerts/read"),
@@ -94,6 +108,10 @@ async def snapshot(database: Database) -> tuple[Any, ...]:
 
 
 def concrete(template: str, world: World, order_id: uuid.UUID) -> str:
+    for name, value in (("site_id", world.site), ("zone_id", world.zones["Z1"]), ("asset_id", world.assets["Z1-SE-1"]),
+                        ("contractor_id", world.contractors["ALPHA"]), ("contract_id", world.contracts["C-ALPHA"]),
+                        ("user_id", world.users["insp"].id)):
+        template = template.replace("{" + name + ":uuid}", str(value))
     return (template.replace("{defect_id:uuid}", str(world.defects["Z1-SE-2"])).replace("{order_id:uuid}", str(order_id))
             .replace("{action:str}", "return").replace("{month:str}", MONTH))
 

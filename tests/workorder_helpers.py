@@ -17,7 +17,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from server.accounts.identity import CurrentUser
+from server.accounts.identity import CurrentUser, SiteChoice
 from server.accounts.models import User
 from server.accounts.passwords import hash_password
 from server.assets.models import Asset
@@ -26,7 +26,7 @@ from server.db import Database, utcnow
 from server.defects.models import Defect, DefectEvidence
 from server.inspections.models import Inspection
 from server.photos.models import Photo
-from server.sites.models import Site, Zone
+from server.sites.models import Site, UserSite, Zone
 from tests.conftest import sign_in
 from tests.factories import PASSWORD
 
@@ -86,7 +86,10 @@ async def build_world(database: Database) -> World:
                      contractor_id=companies.get(company) if company else None, language="en")
             s.add(u)
             await s.flush()
-            users[username] = CurrentUser(u.id, username, u.display_name, role, u.contractor_id, "en")
+            if role != "admin":
+                s.add(UserSite(user_id=u.id, site_id=site.id))
+            users[username] = CurrentUser(u.id, username, u.display_name, role, u.contractor_id, "en",
+                                          (SiteChoice(site.id, site.code, site.name_zh, site.name_en),), site.id)
         contracts = {}
         for code, company, zone_codes, cats in (("C-ALPHA", "ALPHA", ("Z1", "Z2"), ("seating",)),
                                                 ("C-BETA", "BETA", ("Z1",), ("green_space",))):

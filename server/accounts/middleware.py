@@ -6,7 +6,7 @@ import logging
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from server.accounts.sessions import SESSION_COOKIE, resolve_session, touch_session
+from server.accounts.sessions import SESSION_COOKIE, SITE_COOKIE, resolve_session, touch_session
 
 log = logging.getLogger("fieldcheck")
 
@@ -35,7 +35,7 @@ class SessionUserMiddleware:
             if token:
                 db = scope["litestar_app"].state.db  # type: ignore[typeddict-item]
                 async with db.session(write=False) as session:
-                    user, stale = await resolve_session(session, token)
+                    user, stale = await resolve_session(session, token, _cookie(scope, SITE_COOKIE))
                 scope["fc_user"] = user  # type: ignore[typeddict-unknown-key]
                 if stale and user is not None:
                     try:

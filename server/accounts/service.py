@@ -11,6 +11,7 @@ from server.accounts.models import ROLE_VALUES, User
 from server.accounts.passwords import hash_password, password_problem
 from server.contractors.models import Contractor
 from server.i18n import translate
+from server.sites.models import Site, UserSite
 
 
 class UserError(ValueError):
@@ -26,8 +27,10 @@ async def create_user(
     *,
     contractor_code: str | None = None,
     language: str | None = None,
+    site_codes: tuple[str, ...] = (),
 ) -> uuid.UUID:
-    """Add a user after checking the role, the company and the password rules."""
+    """Add a user after checking the role, the company and the password rules; a non-admin
+    works in the sites `site_codes` names (none: it sees no site's data until given one)."""
     if role not in ROLE_VALUES:
         raise UserError(f"unknown role {role!r}")
     if not username or len(username) > 64:
@@ -54,6 +57,15 @@ async def create_user(
         contractor_id=contractor_id,
         language=language,
     )
+    site_ids = []
+    for code in site_codes:
+        site_id = await db.scalar(select(Site.id).where(Site.code == code))
+        if site_id is None:
+            raise UserError(f"no site with code {code!r}")
+        site_ids.append(site_id)
     db.add(user)
     await db.flush()
+    if role != "admin":
+        db.add_all(UserSite(user_id=user.id, site_id=s) for s in dict.fromkeys(site_ids))
+        await db.flush()
     return user.id

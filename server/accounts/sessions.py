@@ -17,12 +17,14 @@ import uuid
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.accounts.identity import CurrentUser, SiteChoice
 from server.accounts.models import User, UserSession
 from server.config import get_settings
 from server.db import Database, utcnow
+from server.sites.models import Site, UserSite
 
 SESSION_COOKIE = "fc_session"
+SITE_COOKIE = "fc_site"  # the site chosen in the top bar (its code)
 TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
@@ -57,9 +59,18 @@ def _idle_limit() -> dt.timedelta | None:
     return dt.timedelta(hours=hours) if hours > 0 else None
 
 
-async def resolve_session(db: AsyncSession, token: str) -> tuple[CurrentUser | None, bool]:
-    """The active user behind a live session token (or None), and whether its
-    `last_seen_at` is due to move on (`touch_session`)."""
+async def user_sites(db: AsyncSession, user_id: uuid.UUID, role: str) -> tuple[SiteChoice, ...]:
+    """The sites a user works in, by code: every site for an admin, else its `user_sites`."""
+    query = select(Site.id, Site.code, Site.name_zh, Site.name_en).order_by(Site.code)
+    if role != "admin":
+        query = query.join(UserSite, UserSite.site_id == Site.id).where(UserSite.user_id == user_id)
+    return tuple(SiteChoice(*row) for row in await db.execute(query))
+
+
+async def resolve_session(db: AsyncSession, token: str, site_code: str | None = None) -> tuple[CurrentUser | None, bool]:
+    """The active user behind a live session token (or None), with its sites and the one
+    chosen (`site_code`, else the first), and whether its `last_seen_at` is due to move on
+    (`touch_session`)."""
     now = utcnow()
     query = (
         select(User, UserSession.last_seen_at)
@@ -73,6 +84,8 @@ async def resolve_session(db: AsyncSession, token: str) -> tuple[CurrentUser | N
     if found is None:
         return None, False
     row, seen = found
+    sites = await user_sites(db, row.id, row.role)
+    chosen = next((s for s in sites if s.code == site_code), sites[0] if sites else None)
     return CurrentUser(
         id=row.id,
         username=row.username,
@@ -80,6 +93,8 @@ async def resolve_session(db: AsyncSession, token: str) -> tuple[CurrentUser | N
         role=row.role,
         contractor_id=row.contractor_id,
         language=row.language,
+        sites=sites,
+        site_id=chosen.id if chosen else None,
     ), seen is None or seen < now - TOUCH_EVERY
 
 

@@ -33,12 +33,15 @@ MAX_NOTES = 10_000
 ALL_ZONES_ROLES = ("supervisor", "admin")
 
 
-async def zone_scope(db: AsyncSession, user: CurrentUser) -> frozenset[uuid.UUID] | None:
-    """The zones a user works in: an inspector's own; None (every zone) for supervisors and admins."""
-    if user.role in ALL_ZONES_ROLES:
-        return None
-    rows = await db.execute(select(UserZone.zone_id).where(UserZone.user_id == user.id))
-    return frozenset(rows.scalars())
+async def zone_scope(db: AsyncSession, user: CurrentUser) -> frozenset[uuid.UUID]:
+    """The zones a user works in, within the site chosen in the top bar: every zone of it for
+    supervisors and admins, an inspector's own; none without a site (server/sites/access.py)."""
+    if user.site_id is None:
+        return frozenset()
+    query = select(Zone.id).where(Zone.site_id == user.site_id)
+    if user.role not in ALL_ZONES_ROLES:
+        query = query.join(UserZone, UserZone.zone_id == Zone.id).where(UserZone.user_id == user.id)
+    return frozenset((await db.execute(query)).scalars())
 
 
 def category_abbreviation(standard: Standard, category: str) -> str:

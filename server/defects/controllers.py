@@ -46,9 +46,10 @@ class SupervisorPages(Controller):
             "supervise/home.html",
             title_key="supervise.home_title",
             severities=SEVERITIES,
-            zones=await active_defects_by_zone(db),
-            orders=await work_order_counts(db),
-            inspections=await recent_inspections(db, limit=15),
+            zones=await active_defects_by_zone(db, user_of(request).site_id),
+            orders=await work_order_counts(db, user=user_of(request)),
+            inspections=await recent_inspections(db, limit=15, site_id=user_of(request).site_id)
+            if user_of(request).site_id else [],
             unread=await unread_counts(db, user_of(request).id),
         )
 
@@ -59,7 +60,7 @@ class SupervisorPages(Controller):
         rows, total = await defect_list(db, f, user_of(request))
         page = render(
             request, "supervise/map.html", title_key="map.title", f=f, rows=rows, total=total,
-            choices=await filter_choices(db), severities=SEVERITIES, statuses=DEFECT_STATUSES,
+            choices=await filter_choices(db, user_of(request).site_id), severities=SEVERITIES, statuses=DEFECT_STATUSES,
             standard=request.app.state.standards.current(), map_config=map_config(),
         )
         page.headers.update(map_page_headers())

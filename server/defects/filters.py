@@ -40,6 +40,7 @@ from server.contractors.models import Contractor
 from server.db import utcnow
 from server.defects.models import ACTIVE_STATUSES, DEFECT_STATUSES, SEVERITIES, Defect
 from server.errors import AppError
+from server.sites.access import in_current_site
 from server.sites.models import Zone
 from server.workorders.models import WORK_ORDER_STATUSES, WorkOrder, WorkOrderDefect
 from server.workorders.states import OWING_STATUSES
@@ -222,7 +223,12 @@ class DefectFilter(_Common):
 
 
 def defect_scope(user: CurrentUser) -> ColumnElement[bool]:
-    """The defects `user` may see: staff all; a contractor's user those on its orders; others none."""
+    """The defects `user` may see, in the site chosen in the top bar: staff all; a
+    contractor's user those on its orders; others none."""
+    return and_(in_current_site(Defect.zone_id, user), _defect_role_scope(user))
+
+
+def _defect_role_scope(user: CurrentUser) -> ColumnElement[bool]:
     if user.role in ("supervisor", "admin"):
         return true()
     if user.role == "contractor" and user.contractor_id is not None:
@@ -235,7 +241,14 @@ def defect_scope(user: CurrentUser) -> ColumnElement[bool]:
 
 
 def order_scope(user: CurrentUser) -> ColumnElement[bool]:
-    """The work orders `user` may see: staff all; a contractor's user its company's; others none."""
+    """The work orders `user` may see, in the site chosen in the top bar: staff all; a
+    contractor's user its company's; others none."""
+    in_site = exists(select(1).select_from(WorkOrderDefect).join(Defect, Defect.id == WorkOrderDefect.defect_id)
+                     .where(WorkOrderDefect.work_order_id == WorkOrder.id, in_current_site(Defect.zone_id, user)))
+    return and_(in_site, _order_role_scope(user))
+
+
+def _order_role_scope(user: CurrentUser) -> ColumnElement[bool]:
     if user.role in ("supervisor", "admin"):
         return true()
     if user.role == "contractor" and user.contractor_id is not None:

@@ -35,8 +35,8 @@ class ZoneDefects:
     total: int
 
 
-async def active_defects_by_zone(db: AsyncSession) -> list[ZoneDefects]:
-    """Every zone with its active (open, ordered, fixed) defects counted per severity."""
+async def active_defects_by_zone(db: AsyncSession, site_id: uuid.UUID | None) -> list[ZoneDefects]:
+    """Every zone of the site with its active (open, ordered, fixed) defects counted per severity."""
     counts: dict[uuid.UUID, dict[str, int]] = {}
     rows = await db.execute(
         select(Defect.zone_id, Defect.severity, func.count())
@@ -45,7 +45,7 @@ async def active_defects_by_zone(db: AsyncSession) -> list[ZoneDefects]:
     )
     for zone_id, severity, n in rows:
         counts.setdefault(zone_id, {})[severity] = n
-    zones = (await db.execute(select(Zone).order_by(Zone.code))).scalars()
+    zones = (await db.execute(select(Zone).where(Zone.site_id == site_id).order_by(Zone.code))).scalars()
     result = []
     for z in zones:
         by_severity = {s: counts.get(z.id, {}).get(s, 0) for s in SEVERITIES}
@@ -125,8 +125,10 @@ class FilterChoices:
     contractors: list[tuple[str, str]]  # code, name
 
 
-async def filter_choices(db: AsyncSession) -> FilterChoices:
-    zones = [(z.code, z.name_zh, z.name_en) for z in (await db.execute(select(Zone).order_by(Zone.code))).scalars()]
+async def filter_choices(db: AsyncSession, site_id: uuid.UUID | None) -> FilterChoices:
+    """The zones of the site and every contractor, for the filter forms."""
+    zone_rows = (await db.execute(select(Zone).where(Zone.site_id == site_id).order_by(Zone.code))).scalars()
+    zones = [(z.code, z.name_zh, z.name_en) for z in zone_rows]
     contractors = [(c, n) for c, n in await db.execute(select(Contractor.code, Contractor.name).order_by(Contractor.code))]
     return FilterChoices(zones, contractors)
 

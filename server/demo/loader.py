@@ -32,7 +32,7 @@ from server.demo.history import History
 from server.demo.orders import RESPONSE_TIMES
 from server.demo.schedule import plan_inspections
 from server.inspections.models import ClauseResult, Inspection
-from server.sites.models import Site, Zone
+from server.sites.models import Site, UserSite, Zone
 from server.workorders.models import WorkOrder, WorkOrderDefect
 from standards import StandardsSet, load_standards
 
@@ -103,6 +103,7 @@ def build_demo(standards: StandardsSet, today: dt.date) -> DemoData:
                  "password_hash": "", "role": a.role, "active": True, "created_at": set_up,
                  "contractor_id": contractor_ids[a.contractor_code] if a.contractor_code else None}
                 for a in DEMO_ACCOUNTS]))
+    add((UserSite, [{"user_id": user_ids[a.username], "site_id": site_id} for a in DEMO_ACCOUNTS if a.role != "admin"]))
     add((UserZone, [{"user_id": user_ids[u], "zone_id": zone_ids[z]}
                     for u, codes in INSPECTOR_ZONES.items() for z in codes]))
     add((Contract, [{"id": contract_ids[c.code], "code": c.code, "contractor_id": contractor_ids[c.contractor_code],
@@ -189,7 +190,7 @@ async def _reuse_existing_users(session: AsyncSession, data: DemoData) -> None:
     users = next(rows for model, rows in data.rows if model is User)
     remap = {row["id"]: existing[row["username"]] for row in users if row["username"] in existing}
     users[:] = [row for row in users if row["username"] not in existing]
-    user_columns = {UserZone: "user_id", Asset: "created_by", Inspection: "inspector_id", WorkOrder: "issued_by"}
+    user_columns = {UserSite: "user_id", UserZone: "user_id", Asset: "created_by", Inspection: "inspector_id", WorkOrder: "issued_by"}
     for model, rows in data.rows:
         column = user_columns.get(model)
         for row in rows if column else ():

@@ -887,3 +887,4 @@ from server.i18n.operator_messages import MESSAGES as _OPERATOR; MESSAGES.update
 from server.i18n.rounds_messages import MESSAGES as _ROUNDS; MESSAGES.update(_ROUNDS)  # noqa: E402
 from server.i18n.views_messages import MESSAGES as _VIEWS; MESSAGES.update(_VIEWS)  # noqa: E402
 from server.i18n.imports_messages import MESSAGES as _IMPORTS; MESSAGES.update(_IMPORTS)  # noqa: E402
+from server.i18n.admin_messages import MESSAGES as _ADMIN; MESSAGES.update(_ADMIN)  # noqa: E402

@@ -60,8 +60,9 @@ async def zones_of_inspector(db: AsyncSession, user_id: uuid.UUID) -> list[ZoneS
     return [ZoneSummary(z.id, z.code, z.name_zh, z.name_en, n_assets, n_defects) for z, n_assets, n_defects in rows]
 
 
-async def recent_inspections(db: AsyncSession, *, inspector_id: uuid.UUID | None = None, limit: int = 10) -> list[InspectionRow]:
-    """The latest inspections, all or one inspector's, newest first."""
+async def recent_inspections(db: AsyncSession, *, inspector_id: uuid.UUID | None = None, limit: int = 10,
+                             site_id: uuid.UUID | None = None) -> list[InspectionRow]:
+    """The latest inspections, all or one inspector's (or one site's), newest first."""
     query = (
         select(Inspection, Asset, User.display_name)
         .join(Asset, Asset.id == Inspection.asset_id)
@@ -71,6 +72,8 @@ async def recent_inspections(db: AsyncSession, *, inspector_id: uuid.UUID | None
     )
     if inspector_id is not None:
         query = query.where(Inspection.inspector_id == inspector_id)
+    if site_id is not None:
+        query = query.where(Asset.zone_id.in_(select(Zone.id).where(Zone.site_id == site_id)))
     return [
         InspectionRow(i.id, a.code, a.name, a.category, name, i.observed_at, i.verdict)
         for i, a, name in await db.execute(query)

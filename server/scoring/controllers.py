@@ -27,6 +27,7 @@ from server.scoring.figures import SCOPE_KINDS, Figures
 from server.scoring.pdf import NoCjkFont
 from server.rounds.service import adherence  # schedule adherence beside coverage
 from server.scoring.queries import map_zones, month_defects
+from server.sites.models import Site
 from server.scoring.schemas import MonthScores, month_scores
 from server.scoring.service import (
     MonthReport, close_month, default_month, month_report, parse_month, reopen_month, require_site, trend,
@@ -46,12 +47,23 @@ def _user(request: Request[Any, Any, Any]) -> Any:
     return user
 
 
+async def _site(request: Request[Any, Any, Any], db: AsyncSession, code: str | None = None) -> Site:
+    """The site the user asks for (`code`, one of theirs) or has chosen in the top bar; another
+    site's code answers like an unknown one, and a user of no site has no scores (404)."""
+    user = _user(request)
+    chosen = next((s for s in user.sites if s.code == code), None) if code else next(
+        (s for s in user.sites if s.id == user.site_id), None)
+    if chosen is None:
+        raise AppError(404, "unknown_site", "scoring.unknown_site", field="site")
+    return await require_site(db, chosen.code)
+
+
 async def _report(request: Request[Any, Any, Any], db: AsyncSession, month_text: str, site: str | None = None,
                   *, with_data: bool = False) -> tuple[MonthReport, str | None]:
     month = parse_month(month_text)
     state = request.app.state
     own = await own_scope(db, _user(request))
-    report = await month_report(db, await require_site(db, site), month, state.standards, state.scoring_rules,
+    report = await month_report(db, await _site(request, db, site), month, state.standards, state.scoring_rules,
                                 with_data=with_data or own is not None)
     return report, own
 
@@ -94,7 +106,7 @@ class ScoresController(Controller):
     async def index(self, request: Request[Any, Any, Any], db: DbSession,
                     month: FromQuery[str | None] = None) -> Redirect:
         """The last month that is over, or the month chosen in the form."""
-        chosen = parse_month(month) if month else default_month(await require_site(db))
+        chosen = parse_month(month) if month else default_month(await _site(request, db))
         return Redirect(path=f"/scores/{chosen}", status_code=302)
 
     @get("/{month:str}")
@@ -199,7 +211,7 @@ class ScoresController(Controller):
     @post("/{month:str}/close", guards=[role_in("supervisor")])
     async def close(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[Any]:
         state = request.app.state
-        site = await require_site(db)
+        site = await _site(request, db)
         await close_month(db, site, parse_month(month), state.standards, state.scoring_rules, _user(request).id,
                           request)
         return see_other(f"/scores/{parse_month(month)}")
@@ -208,7 +220,7 @@ class ScoresController(Controller):
     async def reopen(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[Any]:
         form = await request.form()
         check_fields(form)
-        site = await require_site(db)
+        site = await _site(request, db)
         await reopen_month(db, site, parse_month(month), _user(request).id, str(form.get("reason", "")), request)
         return see_other(f"/scores/{parse_month(month)}")
 

@@ -37,3 +37,13 @@ class Zone(Base):
     min_lon: Mapped[float] = mapped_column(Float)
     max_lat: Mapped[float] = mapped_column(Float)
     max_lon: Mapped[float] = mapped_column(Float)
+
+
+class UserSite(Base):
+    """The sites a user works in. Admins work in every site without rows here; anyone else
+    with no row sees no site's data at all (server/sites/access.py)."""
+
+    __tablename__ = "user_sites"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True, index=True)

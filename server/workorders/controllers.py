@@ -49,7 +49,7 @@ class ContractorPages(Controller):
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
         company = _company(request)
-        orders = await orders_of_contractor(db, company, utcnow()) if company else []
+        orders = await orders_of_contractor(db, company, utcnow(), user_of(request)) if company else []
         return render(request, "contractor/home.html", title_key="contractor.home_title", orders=orders,
                       unread=await unread_counts(db, user_of(request).id))
 

@@ -13,7 +13,7 @@ from server.accounts.identity import CurrentUser
 from server.accounts.models import User
 from server.assets.models import Asset
 from server.contractors.models import Contract, Contractor
-from server.defects.filters import WorkOrderFilter
+from server.defects.filters import WorkOrderFilter, order_scope
 from server.defects.models import SEVERITIES, Defect
 from server.defects.queries import HistoryRow, evidence_of, history_of
 from server.photos.models import Photo
@@ -40,17 +40,22 @@ class WorkOrderRow:
     overdue: bool
 
 
-async def work_order_counts(db: AsyncSession, contractor_id: uuid.UUID | None = None) -> dict[str, int]:
-    """Work orders per status (every status present, zero when none)."""
+async def work_order_counts(db: AsyncSession, contractor_id: uuid.UUID | None = None,
+                            user: CurrentUser | None = None) -> dict[str, int]:
+    """Work orders per status (every status present, zero when none), those `user` may see
+    (the site chosen in the top bar) when given."""
     query = select(WorkOrder.status, func.count()).group_by(WorkOrder.status)
+    if user is not None:
+        query = query.where(order_scope(user))
     if contractor_id is not None:
         query = query.where(WorkOrder.contractor_id == contractor_id)
     found = dict((await db.execute(query)).all())
     return {status: found.get(status, 0) for status in WORK_ORDER_STATUSES}
 
 
-async def orders_of_contractor(db: AsyncSession, contractor_id: uuid.UUID, now: dt.datetime) -> list[WorkOrderRow]:
-    """A contractor's own work orders, open ones first, each by due time."""
+async def orders_of_contractor(db: AsyncSession, contractor_id: uuid.UUID, now: dt.datetime,
+                               user: CurrentUser | None = None) -> list[WorkOrderRow]:
+    """A contractor's own work orders (in `user`'s chosen site when given), open ones first, each by due time."""
     n_defects = (
         select(WorkOrderDefect.work_order_id, func.count().label("n"))
         .group_by(WorkOrderDefect.work_order_id)
@@ -60,7 +65,7 @@ async def orders_of_contractor(db: AsyncSession, contractor_id: uuid.UUID, now: 
         select(WorkOrder, Contract.code, func.coalesce(n_defects.c.n, 0))
         .join(Contract, Contract.id == WorkOrder.contract_id)
         .outerjoin(n_defects, n_defects.c.work_order_id == WorkOrder.id)
-        .where(WorkOrder.contractor_id == contractor_id)
+        .where(WorkOrder.contractor_id == contractor_id, *([order_scope(user)] if user is not None else []))
         .order_by(WorkOrder.due_at)
     )
     result = [

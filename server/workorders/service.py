@@ -28,6 +28,7 @@ from server.defects.lifecycle import clean_reason, defects_for_update, most_seve
 from server.defects.models import Defect
 from server.errors import AppError
 from server.text import check_text
+from server.sites.access import in_current_site
 from server.workorders import notifications, webhooks
 from server.workorders.models import WorkOrder, WorkOrderDefect
 from server.workorders.states import OPEN_STATUSES, Step, check_step, step_for
@@ -51,9 +52,16 @@ async def order_for(db: AsyncSession, user: CurrentUser, order_id: uuid.UUID, *,
     """The order `order_id` as `user` may reach it: staff any, a contractor's user only their
     company's; anyone else (inspectors) none. 404 otherwise, as for an unknown id."""
     order = await db.get(WorkOrder, order_id, with_for_update=lock)
-    if order is None or not can_reach(user, order):
+    if order is None or not can_reach(user, order) or not await _in_current_site(db, user, order_id):
         raise not_found()
     return order
+
+
+async def _in_current_site(db: AsyncSession, user: CurrentUser, order_id: uuid.UUID) -> bool:
+    """Whether the order's defects lie in the site chosen in the top bar (another site's: 404)."""
+    return bool(await db.scalar(
+        select(WorkOrderDefect.defect_id).join(Defect, Defect.id == WorkOrderDefect.defect_id)
+        .where(WorkOrderDefect.work_order_id == order_id, in_current_site(Defect.zone_id, user)).limit(1)))
 
 
 def can_reach(user: CurrentUser, order: WorkOrder) -> bool:

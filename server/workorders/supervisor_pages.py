@@ -99,7 +99,7 @@ class SupervisorOrderPages(Controller):
         f = WorkOrderFilter.parse(request.query_params)
         rows, total = await order_list(db, f, user_of(request), utcnow())
         return render(request, "supervise/orders.html", title_key="wo.list_title", f=f, rows=rows, total=total,
-                      choices=await filter_choices(db), statuses=WORK_ORDER_STATUSES)
+                      choices=await filter_choices(db, user_of(request).site_id), statuses=WORK_ORDER_STATUSES)
 
     @get("/orders/new")
     async def new_order(self, request: Request[Any, Any, Any], db: DbSession) -> Template:

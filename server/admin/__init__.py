@@ -1,0 +1,1 @@
+"""The administrator's pages: sites, zones, assets, contractors, contracts, users, the audit browser."""
