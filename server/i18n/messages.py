@@ -883,3 +883,4 @@ MESSAGES: dict[str, dict[str, str]] = {
               "delete or retype it and try again.",
     },
 }
+from server.i18n.shell_messages import MESSAGES as _SHELL; MESSAGES.update(_SHELL)  # noqa: E402, E702
