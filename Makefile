@@ -62,6 +62,9 @@ test-deps:
 		apt-get update -qq && apt-get install -y -qq fonts-noto-cjk poppler-utils; fi
 	@if ls tests/browser/test_*.py >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
 		apt-get update -qq && apt-get install -y -qq chromium; fi
+	@# A real S3 server for the object-store tests (tests/object_store.py): Swift with s3api.
+	@command -v swift-proxy-server >/dev/null && command -v memcached >/dev/null || (apt-get update -qq && \
+		apt-get install -y -qq swift swift-proxy swift-object swift-container swift-account memcached)
 
 # The monthly PDF report draws Chinese with Noto Sans CJK: installed when missing (as root with
 # apt-get), otherwise the report says what to install and everything else works.

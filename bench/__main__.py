@@ -11,6 +11,7 @@ import sys
 
 BENCHMARKS = [
     ("inspector page weight", ["bench.page_weight"]),
+    ("offline download of a 5,000-asset zone", ["bench.offline_zone"]),
     ("sync ingest, SQLite", ["bench.sync"]),
     ("photo ingest", ["bench.photos"]),
     ("GeoJSON of 10,000 defects", ["bench.geojson"]),

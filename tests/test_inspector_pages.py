@@ -151,6 +151,22 @@ async def test_asset_summary_is_the_bundle_shape(inspector: AsyncTestClient, dem
     assert (data["id"], data["code"], data["qr_token"]) == (str(asset.id), asset.code, asset.qr_token)
 
 
+async def test_the_asset_shell_carries_the_labels_and_no_asset(inspector: AsyncTestClient) -> None:
+    """The one offline asset page: every label the phone needs to fill it, no asset of its own."""
+    import json
+
+    response = await inspector.get("/inspect/assets/shell", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    soup = page(response.text)
+    labels = json.loads(soup.select_one("script#shell-labels").string)
+    current = standards.load_standards().current()
+    assert set(labels["clauses"]) == {c.id for cat in current.categories.values() for c in cat.clauses}
+    assert set(labels["categories"]) == set(current.categories)
+    assert labels["severity"]["urgent"] == "Urgent" and labels["status"]["ordered"] == "work ordered"
+    assert soup.select_one("#pending")["data-asset-id"] == "" and soup.select_one("#shell-asset").has_attr("hidden")
+    assert soup.select_one("script[src='/static/js/asset-shell.js']")
+
+
 async def test_unknown_or_unreachable_asset_is_404(inspector: AsyncTestClient, demo_db: Database) -> None:
     other = (await assets_by_zone(demo_db))["Z4"][0]
     for path in (f"/inspect/assets/{uuid.uuid4()}", f"/inspect/assets/{other.id}", f"/inspect/assets/{other.id}/summary"):

@@ -34,7 +34,9 @@ from standards import StandardsSet
 # Changes are looked for a little before `since`: a transaction that began before the
 # last bundle was made may have committed after it. The phone stores by id, so overlap is harmless.
 SINCE_OVERLAP = dt.timedelta(minutes=2)
-INSPECTOR_PAGES = ("/inspect", "/inspect/assets", "/inspect/assets/new", "/inspect/outbox")
+# The asset pages are one shell page filled on the phone from the stored assets (the service
+# worker serves it for every /inspect/assets/<id>), not one stored page per asset.
+INSPECTOR_PAGES = ("/inspect", "/inspect/assets", "/inspect/assets/new", "/inspect/outbox", "/inspect/assets/shell")
 
 
 @dataclass
@@ -123,7 +125,7 @@ async def offline_bundle(
     standard = standards.current()
     order = list(standard.categories)
     present = sorted(categories, key=lambda c: order.index(c) if c in order else len(order))
-    pages = [*INSPECTOR_PAGES, *(f"/inspect/assets/{a.id}" for a in assets), *(f"/inspect/form/{c}" for c in present)]
+    pages = [*INSPECTOR_PAGES, *(f"/inspect/form/{c}" for c in present)]
     return OfflineBundle(
         generated_at=now, standards_version=standard.version, standards_etag=standard.etag,
         duplicate_distance_m=duplicate_distance_m, since=since,

@@ -69,6 +69,16 @@ class InspectorController(Controller):
     async def new_asset(self, request: Request[Any, Any, Any]) -> Template:
         return render(request, "inspect/asset_new.html", title_key="inspect.new_asset_title")
 
+    @get("/assets/shell")
+    async def asset_shell(self, request: Request[Any, Any, Any]) -> Template:
+        """The asset page filled on the phone from its stored bundle: kept once, served offline for every asset."""
+        standard = request.app.state.standards.current()
+        return render(
+            request, "inspect/asset_shell.html", title_key="inspect.asset_title",
+            clause_labels={k: dict(v) for k, v in clause_labels(standard).items()},
+            shell_categories={k: dict(c.label) for k, c in standard.categories.items()},
+        )
+
     @get("/assets/{asset_id:uuid}")
     async def asset(self, request: Request[Any, Any, Any], db: DbSession, asset_id: FromPath[uuid.UUID]) -> Template:
         asset = await asset_detail(db, asset_id, await zone_scope(db, _user(request)))

@@ -191,8 +191,16 @@ def test_download_for_offline_then_pages_work_without_network(inspector_page: An
         assert response.from_service_worker, url
         page.wait_for_selector("#fc-syncbar[data-mounted]")
         assert page.get_attribute("[data-net]", "data-state") == "offline"
+    # The asset page offline is the one shell, filled from the stored bundle.
     page.goto(f"/inspect/assets/{asset_id}")
-    assert code in page.content()
+    page.wait_for_selector("body[data-shell='ready']")
+    assert page.inner_text(".asset-code") == code
+    assert page.get_attribute("#inspect-link", "href") == f"/inspect/form/seating?asset={asset_id}"
+    keys = page.evaluate("async () => (await (await caches.open('fieldcheck-pages-v1')).keys()).map((r) => new URL(r.url).pathname)")
+    assert not [k for k in keys if k.startswith("/inspect/assets/") and k not in ("/inspect/assets/shell", "/inspect/assets/new")], keys
+    # An asset this phone never stored: the shell says so.
+    page.goto("/inspect/assets/00000000-0000-4000-8000-000000000000")
+    page.wait_for_selector("body[data-shell='missing']")
     # A page never downloaded: the offline page, not the browser's error.
     page.goto("/supervise")
     assert page.locator(".offline-page").count() == 1

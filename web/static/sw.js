@@ -4,7 +4,7 @@
 // as fallback, static files cache-first, only GETs cached, old caches deleted on activate.
 // It also runs the outbox sync when Background Sync wakes it.
 
-import { CACHES, OFFLINE_URL, PAGES_CACHE, STATIC_CACHE, isOfflinePage, pageCacheKey } from '/static/js/cache-names.js';
+import { CACHES, OFFLINE_URL, PAGES_CACHE, STATIC_CACHE, isAssetPage, isOfflinePage, pageCacheKey } from '/static/js/cache-names.js';
 import { runSync, SYNC_TAG } from '/static/js/sync.js';
 
 // server/pwa.py replaces this line with a digest of web/static and the list of its files,
@@ -71,7 +71,9 @@ async function cacheFirst(request) {
 
 async function networkFirst(event, url) {
   const key = pageCacheKey(url);
-  const keep = isOfflinePage(url.pathname);
+  // An asset page seen online is not kept: offline, the shell shows the asset from the
+  // stored bundle instead (one page for thousands of assets: see offline.js).
+  const keep = isOfflinePage(url.pathname) && !isAssetPage(url.pathname);
   const fromNetwork = fetch(event.request).then((response) => {
     // Keep only whole, successful inspector pages: never a redirect to /login or an error.
     if (keep && response.ok && !response.redirected && response.type === 'basic') {

@@ -18,15 +18,25 @@ export function isOfflinePage(pathname) {
   return ['/inspect', '/contractor'].some((p) => pathname === p || pathname.startsWith(`${p}/`)) || pathname === '/standards';
 }
 
+/** The one page kept for every asset: filled on the phone from the stored bundle. */
+export const ASSET_SHELL_URL = '/inspect/assets/shell';
+const ASSET_PAGE = /^\/inspect\/assets\/[0-9a-f-]{36}\/?$/i;
+
+/** An asset's own page (`/inspect/assets/<id>`): offline it is the shell, never a copy. */
+export function isAssetPage(pathname) {
+  return ASSET_PAGE.test(pathname);
+}
+
 /**
  * The cache key of a page URL: path and query, except that the inspection form of a
  * category is one page whatever the asset (`/inspect/form/<category>?asset=…`): it is kept
- * and looked up without its query string.
+ * and looked up without its query string; and every asset page is looked up as the shell.
  * @param {string|URL} url
  * @returns {string}
  */
 export function pageCacheKey(url) {
   const u = new URL(url, self.location.origin);
   if (u.pathname.startsWith('/inspect/form/')) return u.pathname;
+  if (isAssetPage(u.pathname)) return ASSET_SHELL_URL;
   return u.pathname + u.search;
 }

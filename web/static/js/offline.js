@@ -1,11 +1,11 @@
 // offline.js: "Download for offline" (docs/sync.md §3). Stores the bundle of the inspector's
-// zones (assets, zones, open defects) and the standards in IndexedDB, and the pages needed
+// zones (assets, zones, open defects) and the standards in IndexedDB, and the few pages needed
 // to find and inspect assets in the service worker's page cache. Later downloads ask only
 // for what changed since the last bundle (?since=) and drop what was removed.
 
 import { announce, done, getMeta, setMeta, transaction } from './store.js';
 import { apiFetch, jsonOf, refreshStandards } from './api.js';
-import { PAGES_CACHE, pageCacheKey } from './cache-names.js';
+import { ASSET_SHELL_URL, PAGES_CACHE, pageCacheKey } from './cache-names.js';
 import { formatBytes, formatTime, t } from './i18n.js';
 
 const PAGE_FETCHES_AT_ONCE = 4;
@@ -38,7 +38,7 @@ export async function downloadForOffline({ onProgress = () => {} } = {}) {
   onProgress({ phase: 'estimate', estimateBytes, assets: (bundle.assets || []).length, pages: pages.length, usageBefore });
 
   await refreshStandards();
-  const { saved, failed } = await cachePages(pages, bundle.removed, (n) => onProgress({ phase: 'pages', done: n, total: pages.length }));
+  const { saved, failed } = await cachePages(pages, (n) => onProgress({ phase: 'pages', done: n, total: pages.length }));
   await precacheShell();
 
   const summary = {
@@ -76,19 +76,21 @@ function storeBundle(bundle, incremental) {
   });
 }
 
-/** The pages to keep when the bundle does not list them: the inspector's pages, each
- * (changed) asset's page, and one inspection form per category (the form is kept without
- * its ?asset= query and serves every asset of the category: see pageCacheKey). */
+/** The pages to keep when the bundle does not list them: the inspector's pages, the one
+ * asset page filled from the stored assets (the shell: see pageCacheKey), and one inspection
+ * form per category (kept without its ?asset= query, it serves every asset of the category). */
 function pagesFor(bundle, categories) {
-  const pages = ['/inspect', '/inspect/assets', '/inspect/assets/new', '/inspect/outbox', '/standards'];
-  for (const a of bundle.assets || []) if (a.active !== false) pages.push(`/inspect/assets/${a.id}`);
+  const pages = ['/inspect', '/inspect/assets', '/inspect/assets/new', '/inspect/outbox', ASSET_SHELL_URL, '/standards'];
   for (const [category, assetId] of categories) pages.push(`/inspect/form/${category}?asset=${assetId}`);
   return pages;
 }
 
-async function cachePages(urls, removed = {}, progress) {
+async function cachePages(urls, progress) {
   const cache = await caches.open(PAGES_CACHE);
-  for (const id of removed.assets || []) await cache.delete(`/inspect/assets/${id}`);
+  // Pages kept per asset by an older version: the shell stands for them now.
+  for (const request of await cache.keys()) {
+    if (/^\/inspect\/assets\/[0-9a-f-]{36}$/i.test(new URL(request.url).pathname)) await cache.delete(request);
+  }
   let saved = 0;
   let failed = 0;
   let next = 0;
