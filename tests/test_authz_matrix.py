@@ -143,6 +143,13 @@ ROWS: list[Row] = [
     Row("GET", "/inspect/form/{category:str}", "/inspect/form/seating?asset={asset}", INSPECT_PAGE),
     Row("GET", "/inspect/outbox", "/inspect/outbox", INSPECT_PAGE),
     Row("GET", "/supervise/qr-sheet", "/supervise/qr-sheet?zone=Z1", answers(303, 403, 200, 403, 200)),
+    # Rounds (server/rounds/; the /supervise/rounds pages are in tests/test_role_isolation.py).
+    Row("GET", "/api/rounds/due", "/api/rounds/due", answers(401, 200, 200, 403, 200)),
+    Row("GET", "/api/rounds/state", "/api/rounds/state", answers(401, 200, 200, 403, 200)),
+    Row("GET", "/reports/week", "/reports/week", answers(303, 403, 303, 403, 303)),
+    Row("GET", "/reports/week/{week:str}", "/reports/week/2026-W47", answers(303, 403, 200, 403, 200)),
+    Row("GET", "/reports/week/{week:str}/report.csv", "/reports/week/2026-W47/report.csv", answers(303, 403, 200, 403, 200)),
+    Row("GET", "/reports/week/{week:str}/report.pdf", "/reports/week/2026-W47/report.pdf", answers(303, 403, 200, 403, 200)),
     # Standards: every signed-in user.
     Row("GET", "/standards", "/standards", SIGNED_IN_PAGE),
     Row("GET", "/api/standards", "/api/standards", SIGNED_IN_API),
