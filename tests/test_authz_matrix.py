@@ -137,6 +137,7 @@ ROWS: list[Row] = [
     Row("GET", "/inspect", "/inspect", INSPECT_PAGE),
     Row("GET", "/inspect/assets", "/inspect/assets?q=Z1", INSPECT_PAGE),
     Row("GET", "/inspect/assets/new", "/inspect/assets/new", INSPECT_PAGE),
+    Row("GET", "/inspect/assets/shell", "/inspect/assets/shell", INSPECT_PAGE),  # the offline asset page
     Row("GET", "/inspect/assets/{asset_id:uuid}", "/inspect/assets/{asset}", INSPECT_Z1),
     Row("GET", "/inspect/assets/{asset_id:uuid}/summary", "/inspect/assets/{asset}/summary", INSPECT_Z1),
     Row("GET", "/inspect/qr/{token:str}", "/inspect/qr/qr-z1-se-1", answers(303, 303, 403, 403, 303, inspector2=404)),
@@ -198,7 +199,8 @@ ROWS: list[Row] = [
 ]
 
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=", re.IGNORECASE)
+# A JSON data block (type="application/json") is never executed, so the policy allows it.
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>|\son[a-z]+\s*=", re.IGNORECASE)
 POST_FORM = re.compile(r"<form\b[^>]*\bmethod=\"post\"[^>]*>.*?</form>", re.IGNORECASE | re.DOTALL)
 
 
