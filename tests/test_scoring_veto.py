@@ -26,7 +26,7 @@ from server.scoring import formatting as fmt
 from server.scoring.months import Month
 from server.scoring.rules import load_rules
 from server.scoring.service import close_month, month_report
-from server.sites.models import Site, Zone
+from server.sites.models import Site, UserSite, Zone
 from standards import StandardsFileError, load_standards
 from tests.conftest import sign_in
 from tests.factories import PASSWORD
@@ -66,6 +66,7 @@ async def build_veto_example(db: Database) -> dict[str, uuid.UUID]:
             user = User(username=username, display_name=username.title(), password_hash=password, role=role)
             s.add(user)
             await s.flush()
+            s.add(UserSite(user_id=user.id, site_id=site.id))  # people see only their sites' scores
             ids[username] = user.id
         for code, category in (("CIVIL", "planter"), ("GREEN", "green_space")):
             company = Contractor(code=code, name=f"{code} Ltd")
