@@ -106,25 +106,31 @@ async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
         .where(Inspection.observed_at >= read_lo, Inspection.observed_at < read_hi)
         .order_by(Inspection.inspector_id, Inspection.observed_at, Inspection.id))
     assets: dict[uuid.UUID, set[object]] = {}
-    last: dict[uuid.UUID, tuple[dt.date, float, float]] = {}
-    counted: list[tuple[Any, Any, str, dt.datetime, Any]] = []
     plan_lo, plan_hi = plan.lo, plan.hi
+    counted: list[tuple[Any, Any, str, dt.datetime, Any]] = []
+    current: Any = None
+    row: InspectorRow | None = None
+    found: set[object] = set()
+    before: tuple[dt.date, float, float] | None = None
     for raw_who, asset_id, zone_id, category, active, at, lat, lon in rows:
         if plan_lo is not None and active and plan_lo <= at < plan_hi:  # type: ignore[operator]
             counted.append((asset_id, zone_id, category, at, raw_who))
         if not lo <= at < hi:
             continue
-        who = user_ids.get(raw_who) or uuid.UUID(str(raw_who))
-        row = people.get(who) or people.setdefault(who, InspectorRow(who, str(who)))
+        if row is None or raw_who != current:  # rows come inspector by inspector
+            current = raw_who
+            who = user_ids.get(raw_who) or uuid.UUID(str(raw_who))
+            row = people.get(who) or people.setdefault(who, InspectorRow(who, str(who)))
+            found = assets.setdefault(who, set())
+            before = None
         row.inspections += 1
-        assets.setdefault(who, set()).add(asset_id)
+        found.add(asset_id)
         if lat is None or lon is None:
             continue
         day = at.astimezone(zone).date()
-        before = last.get(who)
         if before is not None and before[0] == day:
             row.distance_m += distance_m(before[1], before[2], lat, lon)
-        last[who] = (day, lat, lon)
+        before = (day, lat, lon)
     for who, found in assets.items():
         people[who].assets = len(found)
     raised = await db.execute(
