@@ -18,17 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
+from server.assets.models import Asset
 from server.contractors.models import Contractor
 from server.csvfile import csv_bytes
 from server.defects.models import Defect
 from server.errors import AppError
 from server.i18n import translate
 from server.inspections.models import Inspection
-from server.rounds.service import adherence, site_timezone
+from server.rounds.service import adherence_plan, count_adherence, raw_id, site_timezone
 from server.workorders.geo import distance_m
 from server.workorders.models import WorkOrder
 
@@ -93,24 +94,43 @@ async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
     people: dict[uuid.UUID, InspectorRow] = {
         uid: InspectorRow(uid, name) for uid, name in await db.execute(
             select(User.id, User.display_name).where(User.role == "inspector").order_by(User.username))}
+    # The week's inspections and those adherence needs (a few days around it), read once as
+    # raw rows: ids as the driver gives them, a UUID only per inspector.
+    plan = await adherence_plan(db, monday, monday + dt.timedelta(days=6))
+    read_lo, read_hi = (lo, hi) if plan.lo is None or plan.hi is None else (min(lo, plan.lo), max(hi, plan.hi))
+    user_ids = {raw: uid for raw, uid in await db.execute(select(raw_id(User.id), User.id))}
     rows = await db.execute(
-        select(Inspection.inspector_id, type_coerce(Inspection.asset_id, String), Inspection.observed_at, Inspection.lat,
-               Inspection.lon)
-        .where(Inspection.observed_at >= lo, Inspection.observed_at < hi)
+        select(raw_id(Inspection.inspector_id), raw_id(Inspection.asset_id), raw_id(Asset.zone_id), Asset.category,
+               Asset.active, Inspection.observed_at, Inspection.lat, Inspection.lon)
+        .outerjoin(Asset, Asset.id == Inspection.asset_id)
+        .where(Inspection.observed_at >= read_lo, Inspection.observed_at < read_hi)
         .order_by(Inspection.inspector_id, Inspection.observed_at, Inspection.id))
     assets: dict[uuid.UUID, set[object]] = {}
-    last: dict[uuid.UUID, tuple[dt.date, float, float]] = {}
-    for who, asset_id, at, lat, lon in rows:
-        row = people.get(who) or people.setdefault(who, InspectorRow(who, str(who)))
+    plan_lo, plan_hi = plan.lo, plan.hi
+    counted: list[tuple[Any, Any, str, dt.datetime, Any]] = []
+    current: Any = None
+    row: InspectorRow | None = None
+    found: set[object] = set()
+    before: tuple[dt.date, float, float] | None = None
+    for raw_who, asset_id, zone_id, category, active, at, lat, lon in rows:
+        if plan_lo is not None and active and plan_lo <= at < plan_hi:  # type: ignore[operator]
+            counted.append((asset_id, zone_id, category, at, raw_who))
+        if not lo <= at < hi:
+            continue
+        if row is None or raw_who != current:  # rows come inspector by inspector
+            current = raw_who
+            who = user_ids.get(raw_who) or uuid.UUID(str(raw_who))
+            row = people.get(who) or people.setdefault(who, InspectorRow(who, str(who)))
+            found = assets.setdefault(who, set())
+            before = None
         row.inspections += 1
-        assets.setdefault(who, set()).add(asset_id)
+        found.add(asset_id)
         if lat is None or lon is None:
             continue
         day = at.astimezone(zone).date()
-        before = last.get(who)
         if before is not None and before[0] == day:
             row.distance_m += distance_m(before[1], before[2], lat, lon)
-        last[who] = (day, lat, lon)
+        before = (day, lat, lon)
     for who, found in assets.items():
         people[who].assets = len(found)
     raised = await db.execute(
@@ -118,7 +138,7 @@ async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
         .where(Defect.opened_at >= lo, Defect.opened_at < hi))
     for who, _ in raised:
         people.setdefault(who, InspectorRow(who, str(who))).defects += 1
-    kept = await adherence(db, monday, monday + dt.timedelta(days=6))
+    kept = count_adherence(plan, counted) if plan.lo is not None else plan.report
     for who, figure in kept.by_inspector.items():
         row = people.setdefault(who, InspectorRow(who, kept.inspector_names.get(who, str(who))))
         row.rounds_due, row.rounds_done = figure.due, figure.done

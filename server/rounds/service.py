@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
@@ -291,55 +291,118 @@ class AdherenceReport:
         return sorted(((self.inspector_names.get(k, str(k)), v) for k, v in self.by_inspector.items()), key=lambda r: r[0])
 
 
+@dataclass
+class AdherencePlan:
+    """What adherence needs before the inspections are read: the rounds that ended in the
+    period per (zone, category), how many active assets each has, who covers each zone, and
+    the instants to read the inspections between (`lo` None: nothing to count). Ids are
+    kept as the driver gives them (`raw`), mapped back to UUIDs only for the figures."""
+
+    report: AdherenceReport
+    timezone: str
+    rounds: dict[tuple[Any, str], list[tuple[Mapping[str, str] | None, dt.date, dt.date]]]
+    assets: dict[tuple[Any, str], int]
+    zone_ids: dict[Any, uuid.UUID]
+    covering: dict[Any, list[tuple[Any, uuid.UUID]]]
+    lo: dt.datetime | None = None
+    hi: dt.datetime | None = None
+
+
+def raw_id(column: Any) -> Any:
+    """A UUID column as the driver gives it (no UUID object per row)."""
+    return type_coerce(column, String).label(None)
+
+
+async def adherence_plan(db: AsyncSession, first: dt.date, last: dt.date, *,
+                         site_id: uuid.UUID | None = None) -> AdherencePlan:
+    """Everything of `adherence` except the inspections (see `count_adherence`)."""
+    zones = (await db.execute(select(Zone.id, raw_id(Zone.id), Zone.code).where(Zone.site_id == site_id)
+                              if site_id else select(Zone.id, raw_id(Zone.id), Zone.code))).all()
+    tz = await site_timezone(db, [z for z, _, _ in zones])
+    zone_ids = {raw: z for z, raw, _ in zones}
+    plan = AdherencePlan(AdherenceReport({}, {}, {z: code for z, _, code in zones}, {}), tz, {}, {}, zone_ids, {})
+    versions: dict[tuple[uuid.UUID, str], list[dict[str, Any]]] = {}
+    for s in await schedules(db, [z for z, _, _ in zones]):
+        versions.setdefault((s.zone_id, s.category), []).append(s.as_data())
+    if not versions:
+        return plan
+    for raw_user, user_id, raw_zone, name in await db.execute(
+            select(raw_id(UserZone.user_id), UserZone.user_id, raw_id(UserZone.zone_id), User.display_name)
+            .join(User, User.id == UserZone.user_id).where(User.role == "inspector", User.active.is_(True))):
+        plan.covering.setdefault(raw_zone, []).append((raw_user, user_id))
+        plan.report.inspector_names[user_id] = name
+    raw_of = {z: raw for raw, z in zone_ids.items()}
+    for (zone_id, category), v in versions.items():
+        plan.rounds[(raw_of[zone_id], category)] = [(version.get("window"), start, end) for version, start, end
+                                                    in due.rounds_between(v, first, last)]
+    earliest = min((start for rounds in plan.rounds.values() for _, start, _ in rounds), default=None)
+    if earliest is None:
+        return plan
+    for raw_zone, category, count in await db.execute(
+            select(raw_id(Asset.zone_id), Asset.category, func.count()).where(
+                Asset.active.is_(True), Asset.zone_id.in_([z for z, _ in versions]))
+            .group_by(Asset.zone_id, Asset.category)):
+        plan.assets[(raw_zone, category)] = count
+    # Inspections from the day before the first round (UTC vs local) to the day after the last.
+    plan.lo = dt.datetime.combine(earliest - dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    plan.hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), dt.timezone.utc)
+    return plan
+
+
+def count_adherence(plan: AdherencePlan, rows: Iterable[tuple[Any, Any, str, dt.datetime, Any]]) -> AdherenceReport:
+    """The figures from the inspections (raw asset id, raw zone id, category, observed at, raw
+    inspector id) of active assets read between `plan.lo` and `plan.hi`: an asset is done in
+    a round when anyone inspected it in the round (in its window); for an inspector, when
+    they themselves did. One pass over the inspections, not over every asset."""
+    report, tz = plan.report, plan.timezone
+    done: set[tuple[Any, Any, str, int]] = set()
+    done_by: set[tuple[Any, Any, Any, str, int]] = set()
+    for asset_id, zone, category, at, who in rows:
+        rounds = plan.rounds.get((zone, category))
+        if not rounds:
+            continue
+        day, hhmm = due.local(at, tz)
+        for index, (window, start, end) in enumerate(rounds):
+            if start <= day <= end and due.counts_for(window, hhmm):
+                done.add((asset_id, zone, category, index))
+                done_by.add((who, asset_id, zone, category, index))
+    zone_done: dict[Any, int] = {}
+    for _, zone, _, _ in done:
+        zone_done[zone] = zone_done.get(zone, 0) + 1
+    person_done: dict[tuple[Any, Any], int] = {}
+    for who, _, zone, _, _ in done_by:
+        person_done[(who, zone)] = person_done.get((who, zone), 0) + 1
+    for (zone, category), rounds in plan.rounds.items():
+        zone_figure = report.by_zone.setdefault(plan.zone_ids[zone], Adherence())
+        due_here = len(rounds) * plan.assets.get((zone, category), 0)
+        if not due_here:
+            continue
+        zone_figure.due += due_here
+        for _, user_id in plan.covering.get(zone, []):
+            report.by_inspector.setdefault(user_id, Adherence()).due += due_here
+    for zone, figure in zone_done.items():
+        report.by_zone[plan.zone_ids[zone]].done += figure
+    covered = {(raw_user, zone): user_id for zone, people in plan.covering.items() for raw_user, user_id in people}
+    for key, figure in person_done.items():
+        user_id = covered.get(key)
+        if user_id is not None:
+            report.by_inspector[user_id].done += figure
+    return report
+
+
+def adherence_query(plan: AdherencePlan) -> Any:
+    """The inspections `count_adherence` needs, read as raw rows."""
+    return (select(raw_id(Inspection.asset_id), raw_id(Asset.zone_id), Asset.category, Inspection.observed_at,
+                   raw_id(Inspection.inspector_id)).join(Asset, Asset.id == Inspection.asset_id)
+            .where(Inspection.observed_at >= plan.lo, Inspection.observed_at < plan.hi, Asset.active.is_(True)))
+
+
 async def adherence(db: AsyncSession, first: dt.date, last: dt.date, *, site_id: uuid.UUID | None = None) -> AdherenceReport:
     """Schedule adherence of the rounds that ended between `first` and `last` (site days):
     per zone, each active asset due in a round counts once and is done when anyone
     inspected it in the round (in its window); per inspector, the rounds of the zones they
     cover, done when they themselves inspected the asset in it."""
-    zones = list((await db.execute(select(Zone).where(Zone.site_id == site_id) if site_id else select(Zone))).scalars())
-    tz = await site_timezone(db, [z.id for z in zones])
-    versions: dict[tuple[uuid.UUID, str], list[dict[str, Any]]] = {}
-    for s in await schedules(db, [z.id for z in zones]):
-        versions.setdefault((s.zone_id, s.category), []).append(s.as_data())
-    report = AdherenceReport({}, {}, {z.id: z.code for z in zones}, {})
-    if not versions:
-        return report
-    covering: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for user_id, zone_id, name in await db.execute(
-            select(UserZone.user_id, UserZone.zone_id, User.display_name).join(User, User.id == UserZone.user_id)
-            .where(User.role == "inspector", User.active.is_(True))):
-        covering.setdefault(zone_id, []).append(user_id)
-        report.inspector_names[user_id] = name
-    spans = {key: due.rounds_between(v, first, last) for key, v in versions.items()}
-    earliest = min((start for rounds in spans.values() for _, start, _ in rounds), default=None)
-    if earliest is None:
-        return report
-    # Asset ids as the driver gives them (no UUID object per row): they only meet each other here.
-    raw_asset = type_coerce(Asset.id, String)
-    assets = (await db.execute(select(raw_asset, Asset.zone_id, Asset.category).where(
-        Asset.active.is_(True), Asset.zone_id.in_([z for z, _ in versions])))).all()
-    by_key: dict[tuple[uuid.UUID, str], list[Any]] = {}
-    for asset_id, zone_id, category in assets:
-        by_key.setdefault((zone_id, category), []).append(asset_id)
-    # Inspections from the day before the first round (UTC vs local) to the day after the last.
-    lo = dt.datetime.combine(earliest - dt.timedelta(days=1), dt.time(), dt.timezone.utc)
-    hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), dt.timezone.utc)
-    seen: dict[Any, list[tuple[dt.date, str, uuid.UUID]]] = {}
-    for asset_id, at, who in await db.execute(
-            select(type_coerce(Inspection.asset_id, String), Inspection.observed_at, Inspection.inspector_id)
-            .where(Inspection.observed_at >= lo, Inspection.observed_at < hi)):
-        seen.setdefault(asset_id, []).append((*due.local(at, tz), who))
-    for (zone_id, category), rounds in spans.items():
-        zone_figure = report.by_zone.setdefault(zone_id, Adherence())
-        people = covering.get(zone_id, [])
-        for version, start, end in rounds:
-            window = version.get("window")
-            for asset_id in by_key.get((zone_id, category), []):
-                hits = {who for day, at, who in seen.get(asset_id, ()) if start <= day <= end and due.counts_for(window, at)}
-                zone_figure.due += 1
-                zone_figure.done += bool(hits)
-                for person in people:
-                    figure = report.by_inspector.setdefault(person, Adherence())
-                    figure.due += 1
-                    figure.done += person in hits
-    return report
+    plan = await adherence_plan(db, first, last, site_id=site_id)
+    if plan.lo is None:
+        return plan.report
+    return count_adherence(plan, await db.execute(adherence_query(plan)))

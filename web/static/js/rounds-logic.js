@@ -24,23 +24,33 @@ const offsets = new Map();
 
 /** The zone's UTC offset (ms) in a quarter hour: one Intl call per quarter hour, not per record. */
 function offsetMs(timeZone, bucket) {
-  const key = `${timeZone}|${bucket}`;
-  let off = offsets.get(key);
+  let byBucket = offsets.get(timeZone);
+  if (!byBucket) { byBucket = new Map(); offsets.set(timeZone, byBucket); }
+  let off = byBucket.get(bucket);
   if (off === undefined) {
     const p = {};
     const at = bucket * QUARTER_MS;
     for (const part of formatter(timeZone).formatToParts(new Date(at))) p[part.type] = part.value;
     off = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute) - at;
-    offsets.set(key, off);
+    byBucket.set(bucket, off);
   }
   return off;
 }
 
+const HHMM = [];
+for (let m = 0; m < 1440; m++) HHMM.push(`${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+
+/** The local day number (days since 1970-01-01) and time "HH:MM" of an instant (ms): arithmetic, no Date object. */
+function localDayTime(ms, timeZone) {
+  const here = Math.floor(ms / 60000) * 60000 + offsetMs(timeZone, Math.floor(ms / QUARTER_MS));
+  const day = Math.floor(here / DAY_MS);
+  return [day, HHMM[Math.floor((here - day * DAY_MS) / 60000)]];
+}
+
 /** The local day "YYYY-MM-DD" and time "HH:MM" of an instant (ms) in `timeZone`. */
 export function localParts(ms, timeZone) {
-  const here = new Date(Math.floor(ms / 60000) * 60000 + offsetMs(timeZone, Math.floor(ms / QUARTER_MS)));
-  const iso = here.toISOString();
-  return [iso.slice(0, 10), iso.slice(11, 16)];
+  const [day, at] = localDayTime(ms, timeZone);
+  return [new Date(day * DAY_MS).toISOString().slice(0, 10), at];
 }
 
 // Days as integers (days since 1970-01-01) so arithmetic has no time zone in it.
@@ -107,14 +117,14 @@ const inWindow = (window, at) => !window || (window.from <= at && at < window.to
  */
 export function dueList(data) {
   const tz = data.timezone;
-  const today = dayNumber(localParts(Date.parse(data.now), tz)[0]);
+  const today = localDayTime(Date.parse(data.now), tz)[0];
   const seen = new Map();
   for (const rec of data.inspections || []) {
     const ms = Date.parse(rec.observed_at);
-    const [d, at] = localParts(ms, tz);
+    const [d, at] = localDayTime(ms, tz);
     let list = seen.get(rec.asset_id);
     if (!list) { list = []; seen.set(rec.asset_id, list); }
-    list.push([dayNumber(d), at, ms]);
+    list.push([d, at, ms]);
   }
   const versionsByKey = new Map();
   for (const s of data.schedules || []) {
@@ -191,12 +201,15 @@ export function walkingOrder(pairs, start) {
   }
   const span = Math.max(maxX - minX, maxY - minY, 100.0);
   const cell = Math.max(Math.floor(span / Math.sqrt(n)), 100);
-  const grid = new Map();
-  const cellKey = (gx, gy) => (gx + 1048576) * 2097152 + (gy + 1048576); // a number: faster than a string key
+  // A dense array of cells over the points' extent (small integer indexes, no hashing).
+  const gx0 = Math.floor(minX / cell); const gy0 = Math.floor(minY / cell);
+  const gw = Math.floor(maxX / cell) - gx0 + 1; const gh = Math.floor(maxY / cell) - gy0 + 1;
+  const cells = new Array(gw * gh);
+  const cellAt = (gx, gy) => (gx < gx0 || gy < gy0 || gx >= gx0 + gw || gy >= gy0 + gh ? undefined : cells[(gx - gx0) * gh + (gy - gy0)]);
   for (let i = 0; i < n; i++) {
-    const k = cellKey(Math.floor(xs[i] / cell), Math.floor(ys[i] / cell));
-    if (!grid.has(k)) grid.set(k, []);
-    grid.get(k).push(i);
+    const k = (Math.floor(xs[i] / cell) - gx0) * gh + (Math.floor(ys[i] / cell) - gy0);
+    if (!cells[k]) cells[k] = [];
+    cells[k].push(i);
   }
   const alive = new Set();
   for (let i = 0; i < n; i++) alive.add(i);
@@ -217,14 +230,14 @@ export function walkingOrder(pairs, start) {
       for (let gx = cx - ring; gx <= cx + ring; gx++) {
         const step = Math.abs(gx - cx) === ring ? 1 : 2 * ring;
         for (let gy = cy - ring; gy <= cy + ring; gy += Math.max(step, 1)) {
-          const bucket = grid.get(cellKey(gx, gy));
+          const bucket = cellAt(gx, gy);
           if (bucket) for (const i of bucket) consider(i);
         }
       }
       const reach = ring * cell;
       if (best >= 0 && bestD < reach * reach) break;
     }
-    const bucket = grid.get(cellKey(Math.floor(xs[best] / cell), Math.floor(ys[best] / cell)));
+    const bucket = cellAt(Math.floor(xs[best] / cell), Math.floor(ys[best] / cell));
     bucket.splice(bucket.indexOf(best), 1);
     alive.delete(best);
     order.push(pairs[best][0]);
