@@ -151,3 +151,40 @@ async def test_a_contractor_taken_off_a_site_sees_none_of_its_orders(database: D
         assert (await c.get(f"/api/work-orders/{order.id}")).status_code == 404
     finally:
         await c.__aexit__(None, None, None)
+
+
+async def test_rounds_pages_show_only_the_current_sites_emergencies(database: Database, database_url: str,
+                                                                    world: World) -> None:
+    import datetime as dt
+
+    from server.db import utcnow
+    from server.rounds.models import EmergencyRound
+
+    async with database.session() as s:
+        em = EmergencyRound(site_id=world.site, reason="Storm in T", zone_ids=[str(world.zones["Z1"])],
+                            categories=["seating"], hours=4, due_at=utcnow() + dt.timedelta(hours=4),
+                            started_by=world.users["super"].id)
+        s.add(em)
+        await s.flush()
+        em_id = em.id
+    c = await client_of(database_url, "north")
+    try:
+        assert (await c.get(f"/supervise/rounds/emergencies/{em_id}")).status_code == 404
+        token = c.cookies["fc_csrf"]
+        closing = await c.post(f"/supervise/rounds/emergencies/{em_id}/close", data={"_csrf_token": token},
+                               follow_redirects=False)
+        assert closing.status_code == 404
+        page = await c.get("/supervise/rounds")
+        assert page.status_code == 200 and "Storm in T" not in page.text and "Z1" not in page.text
+    finally:
+        await c.__aexit__(None, None, None)
+    c = await client_of(database_url, "both")
+    try:
+        page = await c.get("/supervise/rounds")  # site N first: not there
+        assert page.status_code == 200 and "Storm in T" not in page.text
+        await c.post("/site", data={"site": "T", "_csrf_token": c.cookies["fc_csrf"]}, follow_redirects=False)
+        page = await c.get("/supervise/rounds")
+        assert page.status_code == 200 and "Storm in T" in page.text
+        assert (await c.get(f"/supervise/rounds/emergencies/{em_id}")).status_code == 200
+    finally:
+        await c.__aexit__(None, None, None)

@@ -23,6 +23,7 @@ from server.rounds import report as weekly
 from server.rounds import service
 from server.rounds.models import EmergencyRound, MissedRound, RoundAlert
 from server.rounds.svgmap import emergency_map
+from server.sites.access import site_zone_ids
 from server.sites.models import Zone
 from server.web import render, see_other
 from server.workorders.http import form_of, user_of
@@ -33,16 +34,18 @@ WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 async def _rounds_page(request: Request[Any, Any, Any], db: AsyncSession, error: AppError | None = None,
                        values: dict[str, Any] | None = None) -> Template:
     user = user_of(request)
-    zones = list((await db.execute(select(Zone).order_by(Zone.code))).scalars())
+    # Only the current site's zones, schedules, missed rounds and emergencies, in its time zone.
+    zones = list((await db.execute(select(Zone).where(Zone.id.in_(site_zone_ids(user))).order_by(Zone.code))).scalars())
     names = {z.id: z for z in zones}
-    versions = await service.schedules(db)
-    tz = await service.site_timezone(db)
+    versions = await service.schedules(db, [z.id for z in zones]) if zones else []
+    tz = await service.site_timezone(db, [z.id for z in zones])
     today = service.local_today(utcnow(), tz)
-    missed = (await db.execute(select(MissedRound).order_by(MissedRound.round_end.desc(), MissedRound.zone_id)
+    missed = (await db.execute(select(MissedRound).where(MissedRound.zone_id.in_(site_zone_ids(user)))
+                               .order_by(MissedRound.round_end.desc(), MissedRound.zone_id)
                                .limit(50))).scalars().all()
     unread = (await db.execute(select(func.count()).select_from(RoundAlert).where(
         RoundAlert.user_id == user.id, RoundAlert.read_at.is_(None)))).scalar_one()
-    emergencies = (await db.execute(select(EmergencyRound).order_by(EmergencyRound.started_at.desc()).limit(20))).scalars().all()
+    emergencies = (await db.execute(select(EmergencyRound).where(EmergencyRound.site_id == user.site_id).order_by(EmergencyRound.started_at.desc()).limit(20))).scalars().all()
     return render(
         request, "supervise/rounds.html", title_key="rounds.title", zones=zones, zone_of=names, versions=versions,
         today=today, timezone=tz, missed=missed, unread=unread, emergencies=emergencies, weekdays=WEEKDAYS,
@@ -91,7 +94,7 @@ class RoundsPages(Controller):
 
     @get("/emergencies/{emergency_id:uuid}")
     async def emergency(self, request: Request[Any, Any, Any], db: DbSession, emergency_id: FromPath[uuid.UUID]) -> Template:
-        em = await _emergency(db, emergency_id)
+        em = await _emergency(db, emergency_id, user_of(request))
         progress = await service.emergency_progress(db, em)
         zones = list((await db.execute(select(Zone).where(Zone.id.in_([uuid.UUID(z) for z in em.zone_ids]))
                                        .order_by(Zone.code))).scalars())
@@ -102,7 +105,7 @@ class RoundsPages(Controller):
     @post("/emergencies/{emergency_id:uuid}/close")
     async def close_emergency(self, request: Request[Any, Any, Any], db: DbSession, emergency_id: FromPath[uuid.UUID]) -> Redirect:
         await form_of(request)
-        await service.close_emergency(db, user_of(request), await _emergency(db, emergency_id))
+        await service.close_emergency(db, user_of(request), await _emergency(db, emergency_id, user_of(request)))
         return see_other(f"/supervise/rounds/emergencies/{emergency_id}")
 
     @post("/alerts/read")
@@ -113,9 +116,10 @@ class RoundsPages(Controller):
         return see_other("/supervise/rounds")
 
 
-async def _emergency(db: AsyncSession, emergency_id: uuid.UUID) -> EmergencyRound:
+async def _emergency(db: AsyncSession, emergency_id: uuid.UUID, user: Any) -> EmergencyRound:
+    """The emergency round by id; another site's answers 404 exactly like an unknown one."""
     em = await db.get(EmergencyRound, emergency_id)
-    if em is None:
+    if em is None or em.site_id != user.site_id:
         raise AppError(404, "emergency_not_found", "rounds.emergency_not_found", field="emergency_id")
     return em
 
