@@ -188,3 +188,26 @@ async def test_rounds_pages_show_only_the_current_sites_emergencies(database: Da
         assert (await c.get(f"/supervise/rounds/emergencies/{em_id}")).status_code == 200
     finally:
         await c.__aexit__(None, None, None)
+
+
+async def test_rounds_refuse_another_sites_zones_and_the_api_lists_the_current_site(
+        database: Database, database_url: str, world: World) -> None:
+    c = await client_of(database_url, "north")
+    try:
+        token = c.cookies["fc_csrf"]
+        schedule = await c.post("/supervise/rounds/schedules", data={
+            "zone": str(world.zones["Z1"]), "category": "seating", "kind": "every_days", "every_days": "7",
+            "effective_from": "2026-01-01", "_csrf_token": token})
+        assert schedule.status_code == 422
+        emergency = await c.post("/supervise/rounds/emergencies", data={
+            "zones": str(world.zones["Z1"]), "hours": "4", "reason": "Storm", "_csrf_token": token})
+        assert emergency.status_code == 422
+        state = await c.get("/api/rounds/state")
+        assert state.status_code == 200 and state.json()["timezone"] == "Asia/Urumqi", state.text[:300]
+    finally:
+        await c.__aexit__(None, None, None)
+    async with database.session() as s:
+        from server.rounds.models import EmergencyRound, RoundSchedule
+
+        assert (await s.execute(select(RoundSchedule))).first() is None
+        assert (await s.execute(select(EmergencyRound))).first() is None
