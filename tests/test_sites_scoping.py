@@ -211,3 +211,15 @@ async def test_rounds_refuse_another_sites_zones_and_the_api_lists_the_current_s
 
         assert (await s.execute(select(RoundSchedule))).first() is None
         assert (await s.execute(select(EmergencyRound))).first() is None
+
+
+async def test_the_weekly_report_is_of_the_current_site_in_its_time_zone(database: Database, database_url: str,
+                                                                       world: World) -> None:
+    c = await client_of(database_url, "north")
+    try:
+        page = await c.get("/reports/week/2026-W47")
+        assert page.status_code == 200 and "Asia/Urumqi" in page.text
+        csv = await c.get("/reports/week/2026-W47/report.csv")
+        assert csv.status_code == 200
+    finally:
+        await c.__aexit__(None, None, None)

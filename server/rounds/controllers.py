@@ -161,28 +161,29 @@ class WeeklyReportController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def this_week(self, db: DbSession) -> Redirect:
-        """The current week of the site."""
-        today = service.local_today(utcnow(), await service.site_timezone(db))
+    async def this_week(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
+        """The current week of the current site, in its time zone."""
+        zones = (await db.execute(site_zone_ids(user_of(request)))).scalars().all()
+        today = service.local_today(utcnow(), await service.site_timezone(db, list(zones)))
         return see_other(f"/reports/week/{weekly.week_name(today - dt.timedelta(days=today.weekday()))}")
 
     @get("/{week:str}")
     async def week(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Template:
         """`/reports/week/2026-W47`: the page, with its CSV and PDF beside it."""
         first = weekly.parse_week(week)
-        data = await weekly.week_report(db, first)
+        data = await weekly.week_report(db, first, user_of(request).site_id)
         return render(request, "reports/week.html", title_key="report.title", r=data, week=week,
                       prev=weekly.week_name(first - dt.timedelta(days=7)),
                       next=weekly.week_name(first + dt.timedelta(days=7)))
 
     @get("/{week:str}/report.csv")
-    async def week_csv(self, db: DbSession, week: FromPath[str]) -> Response[bytes]:
-        data = await weekly.week_report(db, weekly.parse_week(week))
+    async def week_csv(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Response[bytes]:
+        data = await weekly.week_report(db, weekly.parse_week(week), user_of(request).site_id)
         return Response(weekly.to_csv(data), media_type=MEDIA_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="fieldcheck-{week}.csv"'})
 
     @get("/{week:str}/report.pdf")
-    async def week_pdf(self, db: DbSession, week: FromPath[str]) -> Response[bytes]:
-        data = await weekly.week_report(db, weekly.parse_week(week))
+    async def week_pdf(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Response[bytes]:
+        data = await weekly.week_report(db, weekly.parse_week(week), user_of(request).site_id)
         return Response(weekly.to_pdf(data), media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="fieldcheck-{week}.pdf"'})

@@ -22,6 +22,7 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
+from server.assets.models import Asset
 from server.contractors.models import Contractor
 from server.csvfile import csv_bytes
 from server.defects.models import Defect
@@ -29,6 +30,7 @@ from server.errors import AppError
 from server.i18n import translate
 from server.inspections.models import Inspection
 from server.rounds.service import adherence, site_timezone
+from server.sites.models import Zone
 from server.workorders.geo import distance_m
 from server.workorders.models import WorkOrder
 
@@ -83,9 +85,11 @@ class WeekReport:
     contractors: list[ContractorRow] = field(default_factory=list)
 
 
-async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
-    """The figures of the ISO week starting on `monday` (site days)."""
-    tz = await site_timezone(db)
+async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | None = None) -> WeekReport:
+    """The figures of the ISO week starting on `monday` (site days): of one site's zones, in
+    its time zone, when `site_id` is given (the web pages: the current site)."""
+    site_zones = select(Zone.id).where(Zone.site_id == site_id)
+    tz = await site_timezone(db, list((await db.execute(site_zones)).scalars()) if site_id else None)
     zone = ZoneInfo(tz)
     lo = dt.datetime.combine(monday, dt.time(), zone).astimezone(dt.timezone.utc)
     hi = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), zone).astimezone(dt.timezone.utc)
@@ -96,7 +100,8 @@ async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
     rows = await db.execute(
         select(Inspection.inspector_id, type_coerce(Inspection.asset_id, String), Inspection.observed_at, Inspection.lat,
                Inspection.lon)
-        .where(Inspection.observed_at >= lo, Inspection.observed_at < hi)
+        .where(Inspection.observed_at >= lo, Inspection.observed_at < hi,
+               *([Inspection.asset_id.in_(select(Asset.id).where(Asset.zone_id.in_(site_zones)))] if site_id else []))
         .order_by(Inspection.inspector_id, Inspection.observed_at, Inspection.id))
     assets: dict[uuid.UUID, set[object]] = {}
     last: dict[uuid.UUID, tuple[dt.date, float, float]] = {}
@@ -115,10 +120,10 @@ async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
         people[who].assets = len(found)
     raised = await db.execute(
         select(Inspection.inspector_id, Defect.id).join(Inspection, Inspection.id == Defect.opened_by_inspection_id)
-        .where(Defect.opened_at >= lo, Defect.opened_at < hi))
+        .where(Defect.opened_at >= lo, Defect.opened_at < hi, *([Defect.zone_id.in_(site_zones)] if site_id else [])))
     for who, _ in raised:
         people.setdefault(who, InspectorRow(who, str(who))).defects += 1
-    kept = await adherence(db, monday, monday + dt.timedelta(days=6))
+    kept = await adherence(db, monday, monday + dt.timedelta(days=6), site_id=site_id)
     for who, figure in kept.by_inspector.items():
         row = people.setdefault(who, InspectorRow(who, kept.inspector_names.get(who, str(who))))
         row.rounds_due, row.rounds_done = figure.due, figure.done
