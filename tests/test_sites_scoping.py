@@ -151,3 +151,75 @@ async def test_a_contractor_taken_off_a_site_sees_none_of_its_orders(database: D
         assert (await c.get(f"/api/work-orders/{order.id}")).status_code == 404
     finally:
         await c.__aexit__(None, None, None)
+
+
+async def test_rounds_pages_show_only_the_current_sites_emergencies(database: Database, database_url: str,
+                                                                    world: World) -> None:
+    import datetime as dt
+
+    from server.db import utcnow
+    from server.rounds.models import EmergencyRound
+
+    async with database.session() as s:
+        em = EmergencyRound(site_id=world.site, reason="Storm in T", zone_ids=[str(world.zones["Z1"])],
+                            categories=["seating"], hours=4, due_at=utcnow() + dt.timedelta(hours=4),
+                            started_by=world.users["super"].id)
+        s.add(em)
+        await s.flush()
+        em_id = em.id
+    c = await client_of(database_url, "north")
+    try:
+        assert (await c.get(f"/supervise/rounds/emergencies/{em_id}")).status_code == 404
+        token = c.cookies["fc_csrf"]
+        closing = await c.post(f"/supervise/rounds/emergencies/{em_id}/close", data={"_csrf_token": token},
+                               follow_redirects=False)
+        assert closing.status_code == 404
+        page = await c.get("/supervise/rounds")
+        assert page.status_code == 200 and "Storm in T" not in page.text and "Z1" not in page.text
+    finally:
+        await c.__aexit__(None, None, None)
+    c = await client_of(database_url, "both")
+    try:
+        page = await c.get("/supervise/rounds")  # site N first: not there
+        assert page.status_code == 200 and "Storm in T" not in page.text
+        await c.post("/site", data={"site": "T", "_csrf_token": c.cookies["fc_csrf"]}, follow_redirects=False)
+        page = await c.get("/supervise/rounds")
+        assert page.status_code == 200 and "Storm in T" in page.text
+        assert (await c.get(f"/supervise/rounds/emergencies/{em_id}")).status_code == 200
+    finally:
+        await c.__aexit__(None, None, None)
+
+
+async def test_rounds_refuse_another_sites_zones_and_the_api_lists_the_current_site(
+        database: Database, database_url: str, world: World) -> None:
+    c = await client_of(database_url, "north")
+    try:
+        token = c.cookies["fc_csrf"]
+        schedule = await c.post("/supervise/rounds/schedules", data={
+            "zone": str(world.zones["Z1"]), "category": "seating", "kind": "every_days", "every_days": "7",
+            "effective_from": "2026-01-01", "_csrf_token": token})
+        assert schedule.status_code == 422
+        emergency = await c.post("/supervise/rounds/emergencies", data={
+            "zones": str(world.zones["Z1"]), "hours": "4", "reason": "Storm", "_csrf_token": token})
+        assert emergency.status_code == 422
+        state = await c.get("/api/rounds/state")
+        assert state.status_code == 200 and state.json()["timezone"] == "Asia/Urumqi", state.text[:300]
+    finally:
+        await c.__aexit__(None, None, None)
+    async with database.session() as s:
+        from server.rounds.models import EmergencyRound, RoundSchedule
+
+        assert (await s.execute(select(RoundSchedule))).first() is None
+        assert (await s.execute(select(EmergencyRound))).first() is None
+
+
+async def test_the_weekly_report_is_of_the_current_site_in_its_time_zone(database: Database, database_url: str,
+                                                                       world: World) -> None:
+    c = await client_of(database_url, "north")
+    try:
+        page = await c.get("/reports/week/2026-W47")
+        assert page.status_code == 200 and "Asia/Urumqi" in page.text
+        csv = await c.get("/reports/week/2026-W47/report.csv")
+        assert csv.status_code == 200
+    finally:
+        await c.__aexit__(None, None, None)

@@ -23,6 +23,7 @@ from server.rounds import report as weekly
 from server.rounds import service
 from server.rounds.models import EmergencyRound, MissedRound, RoundAlert
 from server.rounds.svgmap import emergency_map
+from server.sites.access import site_zone_ids
 from server.sites.models import Zone
 from server.web import render, see_other
 from server.workorders.http import form_of, user_of
@@ -33,16 +34,18 @@ WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 async def _rounds_page(request: Request[Any, Any, Any], db: AsyncSession, error: AppError | None = None,
                        values: dict[str, Any] | None = None) -> Template:
     user = user_of(request)
-    zones = list((await db.execute(select(Zone).order_by(Zone.code))).scalars())
+    # Only the current site's zones, schedules, missed rounds and emergencies, in its time zone.
+    zones = list((await db.execute(select(Zone).where(Zone.id.in_(site_zone_ids(user))).order_by(Zone.code))).scalars())
     names = {z.id: z for z in zones}
-    versions = await service.schedules(db)
-    tz = await service.site_timezone(db)
+    versions = await service.schedules(db, [z.id for z in zones]) if zones else []
+    tz = await service.site_timezone(db, [z.id for z in zones])
     today = service.local_today(utcnow(), tz)
-    missed = (await db.execute(select(MissedRound).order_by(MissedRound.round_end.desc(), MissedRound.zone_id)
+    missed = (await db.execute(select(MissedRound).where(MissedRound.zone_id.in_(site_zone_ids(user)))
+                               .order_by(MissedRound.round_end.desc(), MissedRound.zone_id)
                                .limit(50))).scalars().all()
     unread = (await db.execute(select(func.count()).select_from(RoundAlert).where(
         RoundAlert.user_id == user.id, RoundAlert.read_at.is_(None)))).scalar_one()
-    emergencies = (await db.execute(select(EmergencyRound).order_by(EmergencyRound.started_at.desc()).limit(20))).scalars().all()
+    emergencies = (await db.execute(select(EmergencyRound).where(EmergencyRound.site_id == user.site_id).order_by(EmergencyRound.started_at.desc()).limit(20))).scalars().all()
     return render(
         request, "supervise/rounds.html", title_key="rounds.title", zones=zones, zone_of=names, versions=versions,
         today=today, timezone=tz, missed=missed, unread=unread, emergencies=emergencies, weekdays=WEEKDAYS,
@@ -91,7 +94,7 @@ class RoundsPages(Controller):
 
     @get("/emergencies/{emergency_id:uuid}")
     async def emergency(self, request: Request[Any, Any, Any], db: DbSession, emergency_id: FromPath[uuid.UUID]) -> Template:
-        em = await _emergency(db, emergency_id)
+        em = await _emergency(db, emergency_id, user_of(request))
         progress = await service.emergency_progress(db, em)
         zones = list((await db.execute(select(Zone).where(Zone.id.in_([uuid.UUID(z) for z in em.zone_ids]))
                                        .order_by(Zone.code))).scalars())
@@ -102,7 +105,7 @@ class RoundsPages(Controller):
     @post("/emergencies/{emergency_id:uuid}/close")
     async def close_emergency(self, request: Request[Any, Any, Any], db: DbSession, emergency_id: FromPath[uuid.UUID]) -> Redirect:
         await form_of(request)
-        await service.close_emergency(db, user_of(request), await _emergency(db, emergency_id))
+        await service.close_emergency(db, user_of(request), await _emergency(db, emergency_id, user_of(request)))
         return see_other(f"/supervise/rounds/emergencies/{emergency_id}")
 
     @post("/alerts/read")
@@ -113,9 +116,10 @@ class RoundsPages(Controller):
         return see_other("/supervise/rounds")
 
 
-async def _emergency(db: AsyncSession, emergency_id: uuid.UUID) -> EmergencyRound:
+async def _emergency(db: AsyncSession, emergency_id: uuid.UUID, user: Any) -> EmergencyRound:
+    """The emergency round by id; another site's answers 404 exactly like an unknown one."""
     em = await db.get(EmergencyRound, emergency_id)
-    if em is None:
+    if em is None or em.site_id != user.site_id:
         raise AppError(404, "emergency_not_found", "rounds.emergency_not_found", field="emergency_id")
     return em
 
@@ -157,28 +161,29 @@ class WeeklyReportController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def this_week(self, db: DbSession) -> Redirect:
-        """The current week of the site."""
-        today = service.local_today(utcnow(), await service.site_timezone(db))
+    async def this_week(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
+        """The current week of the current site, in its time zone."""
+        zones = (await db.execute(site_zone_ids(user_of(request)))).scalars().all()
+        today = service.local_today(utcnow(), await service.site_timezone(db, list(zones)))
         return see_other(f"/reports/week/{weekly.week_name(today - dt.timedelta(days=today.weekday()))}")
 
     @get("/{week:str}")
     async def week(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Template:
         """`/reports/week/2026-W47`: the page, with its CSV and PDF beside it."""
         first = weekly.parse_week(week)
-        data = await weekly.week_report(db, first)
+        data = await weekly.week_report(db, first, user_of(request).site_id)
         return render(request, "reports/week.html", title_key="report.title", r=data, week=week,
                       prev=weekly.week_name(first - dt.timedelta(days=7)),
                       next=weekly.week_name(first + dt.timedelta(days=7)))
 
     @get("/{week:str}/report.csv")
-    async def week_csv(self, db: DbSession, week: FromPath[str]) -> Response[bytes]:
-        data = await weekly.week_report(db, weekly.parse_week(week))
+    async def week_csv(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Response[bytes]:
+        data = await weekly.week_report(db, weekly.parse_week(week), user_of(request).site_id)
         return Response(weekly.to_csv(data), media_type=MEDIA_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="fieldcheck-{week}.csv"'})
 
     @get("/{week:str}/report.pdf")
-    async def week_pdf(self, db: DbSession, week: FromPath[str]) -> Response[bytes]:
-        data = await weekly.week_report(db, weekly.parse_week(week))
+    async def week_pdf(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Response[bytes]:
+        data = await weekly.week_report(db, weekly.parse_week(week), user_of(request).site_id)
         return Response(weekly.to_pdf(data), media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="fieldcheck-{week}.pdf"'})

@@ -28,15 +28,17 @@ from server.inspections.models import Inspection
 from server.rounds import due
 from server.rounds.models import EmergencyRound, MissedRound, RoundAlert, RoundSchedule
 from server.rounds.service import site_timezone
-from server.sites.models import Zone
+from server.sites.models import UserSite, Zone
 
 MISSED_JOB = "rounds_missed"
 # How far back the job looks for ended rounds (a month's round is found within a month).
 LOOKBACK_DAYS = 35
 
 
-async def _supervisors(db: AsyncSession) -> list[uuid.UUID]:
-    return list((await db.execute(select(User.id).where(User.role == "supervisor", User.active.is_(True)))).scalars())
+async def _supervisors(db: AsyncSession, site_id: uuid.UUID) -> list[uuid.UUID]:
+    """The active supervisors of the site (an alert goes to those who work there only)."""
+    return list((await db.execute(select(User.id).join(UserSite, UserSite.user_id == User.id).where(
+        User.role == "supervisor", User.active.is_(True), UserSite.site_id == site_id))).scalars())
 
 
 async def mark_missed(db: AsyncSession, now: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -70,7 +72,7 @@ async def mark_missed(db: AsyncSession, now: dt.datetime | None = None) -> list[
                 db.add(row)
                 await db.flush()
                 db.add_all(RoundAlert(user_id=u, kind="missed", missed_round_id=row.id, created_at=now)
-                           for u in await _supervisors(db))
+                           for u in await _supervisors(db, site_id))
                 facts = {"zone": zones[zone_id], "category": category, "round_start": start.isoformat(),
                          "round_end": end.isoformat(), "due": count, "missed": len(missed)}
                 await record_event(db, None, "round.missed", "missed_round", str(row.id), details=facts)
@@ -105,7 +107,7 @@ async def _late_emergencies(db: AsyncSession, now: dt.datetime) -> None:
         told = await db.execute(select(RoundAlert.id).where(RoundAlert.emergency_round_id == em.id).limit(1))
         if told.first() is None:
             db.add_all(RoundAlert(user_id=u, kind="emergency_late", emergency_round_id=em.id, created_at=now)
-                       for u in await _supervisors(db))
+                       for u in await _supervisors(db, em.site_id))
 
 
 async def run_missed(database: Database, *, force: bool = False, hold: dt.timedelta | None = None) -> list[dict[str, Any]] | None:

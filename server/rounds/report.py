@@ -30,6 +30,7 @@ from server.errors import AppError
 from server.i18n import translate
 from server.inspections.models import Inspection
 from server.rounds.service import adherence_plan, count_adherence, raw_id, site_timezone
+from server.sites.models import Zone
 from server.workorders.geo import distance_m
 from server.workorders.models import WorkOrder
 
@@ -84,9 +85,11 @@ class WeekReport:
     contractors: list[ContractorRow] = field(default_factory=list)
 
 
-async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
-    """The figures of the ISO week starting on `monday` (site days)."""
-    tz = await site_timezone(db)
+async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | None = None) -> WeekReport:
+    """The figures of the ISO week starting on `monday` (site days): of one site's zones, in
+    its time zone, when `site_id` is given (the web pages: the current site)."""
+    site_zones = select(Zone.id).where(Zone.site_id == site_id)
+    tz = await site_timezone(db, list((await db.execute(site_zones)).scalars()) if site_id else None)
     zone = ZoneInfo(tz)
     lo = dt.datetime.combine(monday, dt.time(), zone).astimezone(dt.timezone.utc)
     hi = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), zone).astimezone(dt.timezone.utc)
@@ -96,14 +99,15 @@ async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
             select(User.id, User.display_name).where(User.role == "inspector").order_by(User.username))}
     # The week's inspections and those adherence needs (a few days around it), read once as
     # raw rows: ids as the driver gives them, a UUID only per inspector.
-    plan = await adherence_plan(db, monday, monday + dt.timedelta(days=6))
+    plan = await adherence_plan(db, monday, monday + dt.timedelta(days=6), site_id=site_id)
     read_lo, read_hi = (lo, hi) if plan.lo is None or plan.hi is None else (min(lo, plan.lo), max(hi, plan.hi))
     user_ids = {raw: uid for raw, uid in await db.execute(select(raw_id(User.id), User.id))}
     rows = await db.execute(
         select(raw_id(Inspection.inspector_id), raw_id(Inspection.asset_id), raw_id(Asset.zone_id), Asset.category,
                Asset.active, Inspection.observed_at, Inspection.lat, Inspection.lon)
         .outerjoin(Asset, Asset.id == Inspection.asset_id)
-        .where(Inspection.observed_at >= read_lo, Inspection.observed_at < read_hi)
+        .where(Inspection.observed_at >= read_lo, Inspection.observed_at < read_hi,
+               *([Asset.zone_id.in_(site_zones)] if site_id else []))
         .order_by(Inspection.inspector_id, Inspection.observed_at, Inspection.id))
     assets: dict[uuid.UUID, set[object]] = {}
     plan_lo, plan_hi = plan.lo, plan.hi
@@ -135,7 +139,7 @@ async def week_report(db: AsyncSession, monday: dt.date) -> WeekReport:
         people[who].assets = len(found)
     raised = await db.execute(
         select(Inspection.inspector_id, Defect.id).join(Inspection, Inspection.id == Defect.opened_by_inspection_id)
-        .where(Defect.opened_at >= lo, Defect.opened_at < hi))
+        .where(Defect.opened_at >= lo, Defect.opened_at < hi, *([Defect.zone_id.in_(site_zones)] if site_id else [])))
     for who, _ in raised:
         people.setdefault(who, InspectorRow(who, str(who))).defects += 1
     kept = count_adherence(plan, counted) if plan.lo is not None else plan.report

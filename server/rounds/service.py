@@ -79,7 +79,7 @@ async def add_schedule(db: AsyncSession, user: CurrentUser, form: ScheduleForm, 
     except ValueError:
         zone_id = None
     zone = await db.get(Zone, zone_id) if zone_id else None
-    if zone is None:
+    if zone is None or zone.site_id != user.site_id:  # another site's zone: as unknown
         raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zone")
     if form.category not in set(categories):
         raise AppError(422, "unknown_category", "rounds.unknown_category", field="category")
@@ -148,7 +148,8 @@ async def start_emergency(db: AsyncSession, user: CurrentUser, zones: list[str],
             ids.append(uuid.UUID(z))
         except ValueError:
             raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zones") from None
-    found = list((await db.execute(select(Zone).where(Zone.id.in_(ids)))).scalars()) if ids else []
+    found = list((await db.execute(select(Zone).where(Zone.id.in_(ids), Zone.site_id == user.site_id)))
+                 .scalars()) if ids else []  # the current site's zones only
     if not ids or len(found) != len(set(ids)):
         raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zones")
     if not set(categories) <= set(known_categories):
@@ -256,10 +257,11 @@ async def due_for(db: AsyncSession, zone_ids: list[uuid.UUID], now: dt.datetime,
 
 
 async def user_zone_ids(db: AsyncSession, user: CurrentUser) -> list[uuid.UUID]:
-    """An inspector's zones; every zone for the other roles."""
+    """An inspector's zones of the current site; every zone of the current site for the other roles."""
+    query = select(Zone.id).where(Zone.site_id == user.site_id)
     if user.role == "inspector":
-        return list((await db.execute(select(UserZone.zone_id).where(UserZone.user_id == user.id))).scalars())
-    return list((await db.execute(select(Zone.id))).scalars())
+        query = query.join(UserZone, UserZone.zone_id == Zone.id).where(UserZone.user_id == user.id)
+    return list((await db.execute(query)).scalars())
 
 
 # -- adherence -------------------------------------------------------------------------------------

@@ -354,3 +354,36 @@ def inspector_page(context: Any) -> Any:
     sign_in(page)
     wait_for_service_worker(page)
     return page
+
+
+@pytest.fixture
+def empty_server(database_factory: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The app on an EMPTY install: a migrated database with no demo and one admin user
+    (`EMPTY_ADMIN`), made as an operator would with `fieldcheck create-user`."""
+    from server.accounts.service import create_user
+    from server.config import DatabaseSettings
+    from server.db import Database
+
+    name = f"fc_empty_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    url = clone_database(database_factory.url(database_factory.template), name)
+
+    async def add_admin() -> None:
+        db = Database.connect(DatabaseSettings(url=url))
+        try:
+            async with db.session() as session:
+                await create_user(session, EMPTY_ADMIN[0], "管理员", "admin", EMPTY_ADMIN[1])
+        finally:
+            await db.dispose()
+
+    _run_async(add_admin())
+    server = LiveServer(url, tmp_path / "media", tmp_path / "server.log")
+    server.start()
+    yield server
+    server.stop()
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print(f"--- server log ---\n{server.log()}")
+    drop_database(url)
+
+
+EMPTY_ADMIN = ("root", "Run-the-parks-2026")
