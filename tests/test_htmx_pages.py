@@ -40,3 +40,25 @@ async def test_not_found_page_keeps_navigation_and_language_switch(supervisor: A
     switched = await supervisor.post("/language", data={"_csrf_token": token["value"], "lang": "en",
                                                        "next": "/no-such-page"}, follow_redirects=False)
     assert switched.status_code == 303
+    # The demo database is shared by the session: put the supervisor's language back.
+    token = page((await supervisor.get("/no-such-page")).text).select_one("form.lang-switch input[name=_csrf_token]")
+    await supervisor.post("/language", data={"_csrf_token": token["value"], "lang": "zh", "next": "/"})
+
+
+async def test_orders_list_counts_work_orders(supervisor: AsyncTestClient) -> None:
+    response = await supervisor.get("/supervise/orders")
+    assert response.status_code == 200
+    count = page(response.text).select_one("#order-total").get_text()
+    assert ("工单" in count and "缺陷" not in count) or ("work orders" in count and "defects" not in count)
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+async def test_high_severity_text_contrast(supervisor: AsyncTestClient) -> None:
+    css = (await supervisor.get("/static/views.css")).text
+    colour = css.split(".sev-high { color: #", 1)[1][:6]
+    assert 1.05 / (_luminance(colour) + 0.05) >= 4.5
