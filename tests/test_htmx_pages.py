@@ -62,3 +62,18 @@ async def test_high_severity_text_contrast(supervisor: AsyncTestClient) -> None:
     css = (await supervisor.get("/static/views.css")).text
     colour = css.split(".sev-high { color: #", 1)[1][:6]
     assert 1.05 / (_luminance(colour) + 0.05) >= 4.5
+
+
+@pytest.mark.parametrize("path", ["/supervise/orders?overdue=1", "/scores/2026-10"])
+async def test_htmx_request_gets_the_fragment_and_a_plain_request_the_page(supervisor: AsyncTestClient,
+                                                                             path: str) -> None:
+    full = await supervisor.get(path)
+    assert full.status_code == 200 and "<html" in full.text and "HX-Request" in full.headers["vary"]
+    fragment = await supervisor.get(path, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text and "<header" not in fragment.text
+    doc = page(fragment.text)
+    assert doc.select_one("h1") is not None
+    # The fragment's controls keep swapping in place (the form / month links carry hx-get).
+    assert doc.select_one("[hx-get][hx-push-url='true'][hx-target='#main']") is not None
+    restore = await supervisor.get(path, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.text

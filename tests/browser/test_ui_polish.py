@@ -46,3 +46,23 @@ def test_supervisor_phone_header_and_item_7_layouts(browser: Any, live_server: L
         assert box is not None and box["height"] < 2 * line + 20, box
     finally:
         page.context.close()
+
+
+def test_orders_filter_swaps_in_place_keeps_the_url_and_back_works(browser: Any, live_server: LiveServer) -> None:
+    page = new_page(browser, live_server, {"width": 1366, "height": 900}, "en")
+    try:
+        sign_in(page, *SUPERVISOR, landing="**/supervise**")
+        page.goto("/supervise/orders")
+        page.wait_for_function("() => window.htmx !== undefined")
+        page.evaluate("() => { window.__noReload = true; }")
+        page.locator("form.filters input[name=overdue]").check()
+        page.locator("form.filters button[type=submit]").click()
+        page.wait_for_url("**/supervise/orders?*overdue=1*")
+        page.wait_for_function("() => document.querySelector('form.filters input[name=overdue]').checked")
+        assert page.evaluate("() => window.__noReload === true"), "the filter reloaded the page instead of swapping"
+        page.go_back()
+        page.wait_for_url("**/supervise/orders")
+        page.wait_for_function("() => !document.querySelector('form.filters input[name=overdue]').checked")
+        assert page.locator("#order-total").count() == 1
+    finally:
+        page.context.close()
