@@ -17,7 +17,7 @@ from litestar.datastructures import State
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.middleware import DefineMiddleware
+from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import YamlRenderPlugin
 from litestar.static_files import create_static_files_router
@@ -139,7 +139,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             header_name="x-csrftoken",
             exclude=["/static", "/health"],
         ),
-        middleware=[DefineMiddleware(SessionUserMiddleware)],
         before_send=[add_security_headers],
         before_request=check_request_text,  # the one text rule for URLs (server/text.py)
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
@@ -154,4 +153,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         debug=settings.server.debug,
     )
     document_error_bodies(app.openapi_schema)  # errors are {code, message, field, errors}, not Litestar's
+    # The session is resolved before routing, not per route: a path no route matches (the 404
+    # page) still knows who is signed in and shows their navigation (issue 12).
+    app.asgi_handler = wrap_in_exception_handler(app=SessionUserMiddleware(app.asgi_router))
     return app

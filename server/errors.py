@@ -12,6 +12,9 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
+from litestar.middleware.csrf import generate_csrf_token
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from urllib.parse import quote
 
@@ -107,9 +110,31 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if exc.status_code == 401 and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path=f"/login?next={quote(target)}", status_code=303)
+    new_csrf = _ensure_csrf_token(request)
     page = render(request, "errors/error.html", status_code=exc.status_code, error=body, status=exc.status_code)
     page.headers.update(exc.headers or {})  # e.g. Retry-After
+    if new_csrf:
+        page.set_cookie(CSRF_COOKIE, new_csrf, samesite="lax", httponly=False,
+                        secure=request.app.state.settings.server.secure_cookies)
     return page
+
+
+CSRF_COOKIE = "fc_csrf"  # as in server/app.py's CSRFConfig
+
+
+def _ensure_csrf_token(request: Request[Any, Any, Any]) -> str | None:
+    """The error page's forms (language, sign-out) need a CSRF token, but a path no route
+    matches never passed the CSRF middleware: take the browser's cookie (the token is the
+    cookie's value), or make one and return it so the page sets the cookie."""
+    state = ScopeState.from_scope(request.scope)
+    if state.csrf_token is not Empty and state.csrf_token:
+        return None
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if cookie:
+        state.csrf_token = cookie
+        return None
+    state.csrf_token = generate_csrf_token(secret=request.app.state.settings.server.effective_secret())
+    return state.csrf_token
 
 
 # PostgreSQL refuses text holding U+0000 (SQLite stores it): 22021 in a text value, 22P05
