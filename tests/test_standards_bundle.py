@@ -71,3 +71,21 @@ def test_diff_lists_categories_clauses_and_limits() -> None:
     previous = load_standards().get("2026.1")
     forward = diff_versions(previous, old)
     assert {"street_light", "railing", "play_equipment", "public_toilet"} <= set(forward["categories_added"])
+
+
+def test_cli_diff_of_a_folder_and_a_bad_zip(tmp_path, capsys) -> None:
+    import json
+
+    from standards.cli import main
+
+    files = _bump(_files())
+    files["railing.yaml"] = files["railing.yaml"].replace("max: 5\n", "max: 6\n", 1)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert main(["diff", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["against"] == "2027.1" and out["limits_changed"][0]["observation"] == "railing/height_m"
+    bad = tmp_path / "x.zip"
+    bad.write_bytes(b"nope")
+    assert main(["diff", str(bad)]) == 1
+    assert "not a zip" in capsys.readouterr().err
