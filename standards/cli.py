@@ -67,7 +67,29 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--dir", help="load the standards from this directory")
     check = commands.add_parser("check", help="validate the data and summarise it")
     check.add_argument("--dir", help="load the standards from this directory")
+    diff = commands.add_parser("diff", help="validate a new version (folder or zip) and print its diff")
+    diff.add_argument("path", help="a version folder or a zip of its YAML files")
+    diff.add_argument("--dir", help="load the standards to compare with from this directory")
     return parser
+
+
+def _diff(path: str, directory: str | None) -> dict[str, Any]:
+    """The structured diff of the version at `path` against the one in force before it."""
+    from pathlib import Path
+
+    from .bundle import diff_versions, load_bundle, read_zip
+
+    source = Path(path)
+    if source.is_dir():
+        files = {p.name: p.read_text(encoding="utf-8") for p in sorted(source.glob("*.y*ml"))}
+    else:
+        files = read_zip(source.read_bytes())
+    new = load_bundle(files)
+    older = [s for s in load_standards(directory) if s.effective_from < new.effective_from]
+    if not older:
+        raise NoStandardInForce(f"no version in force before {new.effective_from}")
+    return {"version": new.version, "effective_from": new.effective_from.isoformat(),
+            "against": older[-1].version, **diff_versions(older[-1], new)}
 
 
 def _pick(args: argparse.Namespace) -> Standard:
@@ -104,8 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             _check(args.dir)
             return 0
+        if args.command == "diff":
+            print(json.dumps(_diff(args.path, args.dir), ensure_ascii=False, indent=2, default=str))
+            return 0
         standard = _pick(args)
-    except (StandardsFileError, NoStandardInForce, KeyError) as exc:
+    except (StandardsFileError, NoStandardInForce, KeyError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 1
