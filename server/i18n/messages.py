@@ -888,3 +888,4 @@ from server.i18n.rounds_messages import MESSAGES as _ROUNDS; MESSAGES.update(_RO
 from server.i18n.views_messages import MESSAGES as _VIEWS; MESSAGES.update(_VIEWS)  # noqa: E402
 from server.i18n.imports_messages import MESSAGES as _IMPORTS; MESSAGES.update(_IMPORTS)  # noqa: E402
 from server.i18n.admin_messages import MESSAGES as _ADMIN; MESSAGES.update(_ADMIN)  # noqa: E402
+from server.i18n.hazard_messages import MESSAGES as _HAZARD; MESSAGES.update(_HAZARD)  # noqa: E402
