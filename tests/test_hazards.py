@@ -173,3 +173,17 @@ async def test_on_the_map_a_work_order_and_the_month_score(database: Database, d
         # a hazard report is not an inspection of the asset: coverage and compliance are unmoved
         for key in ("inspections", "inspected", "compliant", "non_compliant", "clause_fail"):
             assert after[key] == before[key], key
+
+
+async def test_the_phone_pages_offer_the_hazard_form(database_url: str, world: World) -> None:
+    async with make_client(database_url) as phone:
+        await signed_in(phone, "insp")
+        home = await phone.get("/inspect")
+        assert home.status_code == 200 and 'href="/inspect/hazard"' in home.text
+        asset = await phone.get(f"/inspect/assets/{world.assets['Z1-SE-1']}")
+        assert asset.status_code == 200 and f"/inspect/hazard?asset={world.assets['Z1-SE-1']}" in asset.text
+        page = await phone.get("/inspect/hazard")
+        assert page.status_code == 200 and 'id="hazard-form"' in page.text and "/static/js/hazard.js" in page.text
+        assert 'value="other"' in page.text and 'value="urgent"' in page.text
+        script = await phone.get("/static/js/hazard.js")
+        assert script.status_code == 200 and 'kind: "hazard"' in script.text

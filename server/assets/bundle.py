@@ -34,7 +34,7 @@ from standards import StandardsSet
 # Changes are looked for a little before `since`: a transaction that began before the
 # last bundle was made may have committed after it. The phone stores by id, so overlap is harmless.
 SINCE_OVERLAP = dt.timedelta(minutes=2)
-INSPECTOR_PAGES = ("/inspect", "/inspect/assets", "/inspect/assets/new", "/inspect/outbox")
+INSPECTOR_PAGES = ("/inspect", "/inspect/assets", "/inspect/assets/new", "/inspect/outbox", "/inspect/hazard")
 
 
 @dataclass

@@ -15,4 +15,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{metres} 米内没有您片区的设施，无法记录此隐患。",
         "en": "no asset of your zones lies within {metres} m of this position.",
     },
+    "hazard.title": {"zh": "报告隐患", "en": "Report a hazard"},
+    "hazard.report": {"zh": "报告隐患（标准条款之外）", "en": "Report a hazard (no clause covers it)"},
+    "hazard.hint": {
+        "zh": "树枝倒伏、井盖破损等标准条款未涵盖的问题：记录后成为缺陷，离线也可保存，联网后自动同步。",
+        "en": "A fallen branch, a broken manhole cover — a problem no clause covers: it becomes a defect; "
+              "it saves offline too and syncs when online.",
+    },
+    "hazard.category": {"zh": "类别", "en": "Category"},
+    "hazard.other": {"zh": "其他", "en": "Other"},
+    "hazard.severity": {"zh": "严重程度", "en": "Severity"},
+    "hazard.note": {"zh": "说明", "en": "Note"},
+    "hazard.photos": {"zh": "照片", "en": "Photos"},
+    "hazard.save": {"zh": "保存隐患", "en": "Save the hazard"},
+    "hazard.need_note": {"zh": "请说明隐患。", "en": "Please describe the hazard."},
+    "offline.kind_hazard": {"zh": "隐患报告", "en": "Hazard report"},
 }

@@ -69,6 +69,10 @@ class InspectorController(Controller):
     async def new_asset(self, request: Request[Any, Any, Any]) -> Template:
         return render(request, "inspect/asset_new.html", title_key="inspect.new_asset_title")
 
+    @get("/hazard")  # hazards: a problem no clause covers (web/static/js/hazard.js, docs/sync.md "hazard")
+    async def hazard(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "inspect/hazard.html", title_key="hazard.title")
+
     @get("/assets/{asset_id:uuid}")
     async def asset(self, request: Request[Any, Any, Any], db: DbSession, asset_id: FromPath[uuid.UUID]) -> Template:
         asset = await asset_detail(db, asset_id, await zone_scope(db, _user(request)))
