@@ -22,7 +22,7 @@ import msgspec
 from server.errors import AppError
 from server.text import raw_json_may_hold_unstorable, unstorable_paths
 
-KINDS = ("inspection", "asset", "completion")  # work orders: completion kind (server/workorders/sync_completion.py)
+KINDS = ("inspection", "asset", "completion", "hazard")  # work orders: completion kind (server/workorders/sync_completion.py); hazard: server/inspections/hazards.py
 MAX_RECORDS = 200
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024

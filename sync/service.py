@@ -43,6 +43,7 @@ from server.security import client_address
 from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
 from standards import Standard, StandardsSet
 from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
+from server.inspections.hazards import HazardResult, plan_hazard  # hazards: problems no clause covers
 from sync.bulk import BulkInsert
 from sync.context import AuditEntry, BatchState, Caller, Plan, Receipt
 from sync.labels import error_words
@@ -76,6 +77,7 @@ PHOTOS_HELD = select(Photo.sha256).where(Photo.sha256.in_(bindparam("hashes", ex
 RESULT_TYPES: dict[str, type[Any]] = {
     "inspection": InspectionResult, "asset": AssetResult,
     "completion": CompletionResult,  # work orders: completion kind
+    "hazard": HazardResult,  # hazards: problems no clause covers
 }
 OUTCOMES = {409: "conflict", 422: "invalid", 428: "photos_missing"}
 
@@ -189,6 +191,8 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
             plan = plan_inspection(state, record)
         elif record.kind == "completion":  # work orders: completion kind (written at once, in a SAVEPOINT)
             plan = await plan_completion(db, state, record, lang)
+        elif record.kind == "hazard":  # hazards: problems no clause covers
+            plan = await plan_hazard(db, state, record)
         else:
             plan = await plan_asset(db, state, record)
     except RecordRefused as exc:

@@ -138,6 +138,7 @@ ROWS: list[Row] = [
     Row("GET", "/inspect/assets", "/inspect/assets?q=Z1", INSPECT_PAGE),
     Row("GET", "/inspect/assets/new", "/inspect/assets/new", INSPECT_PAGE),
     Row("GET", "/inspect/assets/shell", "/inspect/assets/shell", INSPECT_PAGE),  # the offline asset page
+    Row("GET", "/inspect/hazard", "/inspect/hazard", INSPECT_PAGE),  # hazards: a problem no clause covers
     Row("GET", "/inspect/assets/{asset_id:uuid}", "/inspect/assets/{asset}", INSPECT_Z1),
     Row("GET", "/inspect/assets/{asset_id:uuid}/summary", "/inspect/assets/{asset}/summary", INSPECT_Z1),
     Row("GET", "/inspect/qr/{token:str}", "/inspect/qr/qr-z1-se-1", answers(303, 303, 403, 403, 303, inspector2=404)),

@@ -86,7 +86,7 @@ async def test_the_bundle_holds_my_zones_only(client: AsyncTestClient, database:
     assert c["qr_token"] == "qr-Z-SE-C" and c["active"] is True
     assert bundle["pages"] == [
         "/inspect", "/inspect/assets", "/inspect/assets/new", "/inspect/outbox", "/inspect/assets/shell",
-        "/inspect/form/seating",
+        "/inspect/hazard", "/inspect/form/seating",
     ]
 
 
@@ -168,7 +168,7 @@ async def test_the_demo_inspector_gets_the_three_demo_zones(demo_client: AsyncTe
     asset_ids = {a["id"] for a in bundle["assets"]}
     assert bundle["open_defects"] and all(d["asset_id"] in asset_ids for d in bundle["open_defects"])
     assert sum(1 for a in bundle["assets"] if a["last_inspected_at"]) > len(bundle["assets"]) // 2
-    assert len(bundle["pages"]) == 5 + len({a["category"] for a in bundle["assets"]})
+    assert len(bundle["pages"]) == 6 + len({a["category"] for a in bundle["assets"]})
 
 
 # -- the bundle around one point ------------------------------------------------------------------

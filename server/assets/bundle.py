@@ -36,7 +36,8 @@ from standards import StandardsSet
 SINCE_OVERLAP = dt.timedelta(minutes=2)
 # The asset pages are one shell page filled on the phone from the stored assets (the service
 # worker serves it for every /inspect/assets/<id>), not one stored page per asset.
-INSPECTOR_PAGES = ("/inspect", "/inspect/assets", "/inspect/assets/new", "/inspect/outbox", "/inspect/assets/shell")
+INSPECTOR_PAGES = ("/inspect", "/inspect/assets", "/inspect/assets/new", "/inspect/outbox", "/inspect/assets/shell",
+                   "/inspect/hazard")
 
 
 @dataclass

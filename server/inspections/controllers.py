@@ -79,6 +79,10 @@ class InspectorController(Controller):
             shell_categories={k: dict(c.label) for k, c in standard.categories.items()},
         )
 
+    @get("/hazard")  # hazards: a problem no clause covers (web/static/js/hazard.js, docs/sync.md "hazard")
+    async def hazard(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "inspect/hazard.html", title_key="hazard.title")
+
     @get("/assets/{asset_id:uuid}")
     async def asset(self, request: Request[Any, Any, Any], db: DbSession, asset_id: FromPath[uuid.UUID]) -> Template:
         asset = await asset_detail(db, asset_id, await zone_scope(db, _user(request)))

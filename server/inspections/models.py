@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.db import Base, JSONType, UTCDateTime, utcnow
 
 VERDICTS = ("compliant", "non_compliant", "undetermined")
+KINDS = ("inspection", "hazard")  # hazard: an ad-hoc report no clause covers (server/inspections/hazards.py)
 CLAUSE_RESULTS = ("pass", "fail", "exempt", "n/a", "unknown")
 
 
@@ -21,6 +22,7 @@ class Inspection(Base):
     __tablename__ = "inspections"
     __table_args__ = (
         CheckConstraint(f"verdict IN {VERDICTS!r}", name="verdict_known"),
+        CheckConstraint(f"kind IN {KINDS!r}", name="kind_known"),
         CheckConstraint("lat IS NULL OR lat BETWEEN -90 AND 90", name="lat_on_earth"),
         CheckConstraint("lon IS NULL OR lon BETWEEN -180 AND 180", name="lon_on_earth"),
         CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy_positive"),
@@ -46,6 +48,7 @@ class Inspection(Base):
     client_standards_version: Mapped[str | None] = mapped_column(String(32))
     verdict: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(12), default="inspection", server_default="inspection")
 
     clause_results: Mapped[list["ClauseResult"]] = relationship(lazy="raise", cascade="all, delete-orphan")
     photos: Mapped[list["InspectionPhoto"]] = relationship(

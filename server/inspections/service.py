@@ -94,7 +94,7 @@ def _plan(state: BatchState, record: SyncRecord, asset: AssetInfo, observed_at: 
         "observations": body.get("observations") or {}, "damages": body.get("damages") or [],
         "not_applicable": body.get("not_applicable") or [], "notes": notes,
         "standards_version": standard.version, "client_standards_version": client_version,
-        "verdict": verdict, "content_hash": record.content_hash,
+        "verdict": verdict, "content_hash": record.content_hash, "kind": "inspection",
     })
     for clause_id, result in judged["clauses"].items():
         plan.insert("clause_results", {"inspection_id": record.id, "clause_id": clause_id, "result": result})

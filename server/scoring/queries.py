@@ -143,7 +143,7 @@ async def asset_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.d
         .select_from(Zone)
         .join(Asset, Asset.zone_id == Zone.id)
         .join(Inspection, Inspection.asset_id == Asset.id)
-        .where(Inspection.observed_at >= start, Inspection.observed_at < end, *where)
+        .where(Inspection.observed_at >= start, Inspection.observed_at < end, Inspection.kind == "inspection", *where)
         .group_by(Asset.id)
         .subquery()
     )
@@ -154,7 +154,8 @@ async def asset_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.d
     latest = await conn.execute(
         select(_raw(month.c.asset_id), month.c.n, _raw(Inspection.id), Inspection.verdict, Inspection.standards_version,
                count("pass"), count("exempt"), count("fail"), Inspection.received_at)
-        .join(Inspection, and_(Inspection.asset_id == month.c.asset_id, Inspection.observed_at == month.c.last))
+        .join(Inspection, and_(Inspection.asset_id == month.c.asset_id, Inspection.observed_at == month.c.last,
+                               Inspection.kind == "inspection"))  # a hazard report is not an inspection
         .outerjoin(ClauseResult, ClauseResult.inspection_id == Inspection.id)
         .group_by(month.c.asset_id, month.c.n, Inspection.id, Inspection.verdict, Inspection.standards_version,
                   Inspection.received_at)
@@ -336,7 +337,7 @@ async def month_inspections(db: AsyncSession, asset_ids: list[str], start: dt.da
                    Inspection.verdict, Inspection.standards_version)
             .join(User, User.id == Inspection.inspector_id)
             .where(Inspection.asset_id.in_(_uuids(chunk)), Inspection.observed_at >= start,
-                   Inspection.observed_at < end)
+                   Inspection.observed_at < end, Inspection.kind == "inspection")
             .order_by(Inspection.observed_at.desc())
         )
         for aid, iid, observed, who, verdict, version in rows:

@@ -10,7 +10,7 @@ import { ownedBy, syncNow } from './sync.js';
 
 // The kinds the sync API takes (docs/sync.md): inspections, new assets, and contractors'
 // work-order completions.
-const KINDS = new Set(['inspection', 'asset', 'completion']);
+const KINDS = new Set(['inspection', 'asset', 'completion', 'hazard']);
 const SHA256 = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const WAITING = new Set(['queued', 'sending']);
