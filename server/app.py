@@ -18,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar._asgi.utils import wrap_in_exception_handler
+from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import YamlRenderPlugin
 from litestar.static_files import create_static_files_router
@@ -27,7 +28,7 @@ import standards
 from server.accounts.admin import AdminController
 from server.admin.pages import AdminPages
 from server.accounts.controllers import AccountController
-from server.accounts.middleware import SessionUserMiddleware
+from server.accounts.middleware import SessionErrorMiddleware, SessionUserMiddleware
 from server.assets.api import OfflineController
 from server.assets.pages import QrSheetController
 from server.config import REPO_ROOT, Settings, get_settings
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             header_name="x-csrftoken",
             exclude=["/static", "/health"],
         ),
+        middleware=[DefineMiddleware(SessionErrorMiddleware)],
         before_send=[add_security_headers],
         before_request=check_request_text,  # the one text rule for URLs (server/text.py)
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},

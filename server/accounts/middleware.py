@@ -34,12 +34,32 @@ class SessionUserMiddleware:
             token = _cookie(scope, SESSION_COOKIE)
             if token:
                 db = scope["litestar_app"].state.db  # type: ignore[typeddict-item]
-                async with db.session(write=False) as session:
-                    user, stale = await resolve_session(session, token, _cookie(scope, SITE_COOKIE))
+                try:
+                    async with db.session(write=False) as session:
+                        user, stale = await resolve_session(session, token, _cookie(scope, SITE_COOKIE))
+                except Exception as exc:  # noqa: BLE001 - raised again inside the route (SessionErrorMiddleware)
+                    # Before routing no exception handler applies: a database outage here would be a
+                    # bare 500. The route raises it where the app's handlers answer with the JSON error.
+                    scope["fc_session_error"] = exc  # type: ignore[typeddict-unknown-key]
+                    user, stale = None, False
                 scope["fc_user"] = user  # type: ignore[typeddict-unknown-key]
                 if stale and user is not None:
                     try:
                         await touch_session(db, token)
                     except Exception:  # noqa: BLE001 - a missed touch costs a minute of idle time, not the request
                         log.warning("could not note a session's use", exc_info=True)
+        await self.app(scope, receive, send)
+
+
+class SessionErrorMiddleware:
+    """Per route: a session lookup that failed before routing fails the request here, inside the
+    app's exception handlers (a database outage is the usual JSON 503/500, never a bare page)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = scope.pop("fc_session_error", None)  # type: ignore[misc]
+        if error is not None:
+            raise error
         await self.app(scope, receive, send)
