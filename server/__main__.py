@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.imports.cli import add_commands
 
     add_commands(sub)  # create-site, import zones|assets, export
+    from server.standards_admin.cli import add_commands as add_standards_commands
+
+    add_standards_commands(sub)  # standards install
     return parser
 
 

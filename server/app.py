@@ -52,6 +52,8 @@ from server.security import add_security_headers
 from server.sites.controllers import choose_site
 from server.web import localtime
 from server.standards_pages.controllers import StandardsController
+from server.standards_admin.pages import StandardsAdminPages
+from server.standards_admin.registry import LiveStandards, refresh_before_request
 from server.text import check_request_text
 from server.workorders.controllers import ContractorController
 from server.workorders.jobs import jobs_lifespan
@@ -78,7 +80,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     if database_url:
         settings = replace(settings, db=replace(settings.db, url=database_url))
     # Broken standards stop start-up here, with the file and key named in the message.
-    standards_set = standards.load_standards(settings.standards.directory or None)
+    # The shipped versions, plus those installed in the database (server/standards_admin/).
+    standards_set = LiveStandards(standards.load_standards(settings.standards.directory or None),
+                                  settings.standards.recheck_seconds)
     # So does a broken scoring rule (standards/scoring/*.yaml): bad weights or bands, unknown keys.
     scoring_rules = load_rules()
 
@@ -113,6 +117,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             QrSheetController,
             ContractorController,
             StandardsController,
+            StandardsAdminPages,
             ScoresController,
             ScoresApiController,
             RoundsPages,
@@ -142,7 +147,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ),
         middleware=[DefineMiddleware(SessionErrorMiddleware)],
         before_send=[add_security_headers],
-        before_request=check_request_text,  # the one text rule for URLs (server/text.py)
+        # The one text rule for URLs (server/text.py); then the standards installed by any worker.
+        before_request=refresh_before_request(check_request_text),
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
         # Phones on weak signal: text goes gzipped (photos are JPEG and gain nothing).
         compression_config=CompressionConfig(

@@ -135,6 +135,8 @@ class StandardsSettings:
 
     directory: str = field(default_factory=lambda: _env("STANDARDS_DIR", ""))
     """STANDARDS_DIR: folder of standards versions; empty = the data shipped in standards/data/."""
+    recheck_seconds: float = field(default_factory=lambda: _env_float("STANDARDS_RECHECK_SECONDS", 2.0))
+    """STANDARDS_RECHECK_SECONDS: how often a worker looks for versions installed by another (0 = every request)."""
 
 
 @dataclass(frozen=True)

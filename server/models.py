@@ -16,6 +16,7 @@ from server.workorders.models import (  # noqa: F401  (work orders: proof of fix
     CompletionPhoto, JobRun, Notification, WebhookAttempt, WebhookDelivery, WorkOrderCompletion, WorkOrderOverdue,
 )
 from server.rounds.models import EmergencyRound, MissedRound, RoundAlert, RoundSchedule  # noqa: F401  (rounds)
+from server.standards_admin.models import StandardsVersion  # noqa: F401  (installed standards versions)
 from sync.models import SyncReceipt
 
 metadata = Base.metadata
