@@ -52,6 +52,7 @@ from server.security import add_security_headers
 from server.sites.controllers import choose_site
 from server.web import localtime
 from server.standards_pages.controllers import StandardsController
+from server.standards_admin.api import StandardsSetController
 from server.standards_admin.pages import StandardsAdminPages
 from server.standards_admin.registry import LiveStandards, refresh_before_request
 from server.text import check_request_text
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             ContractorController,
             StandardsController,
             StandardsAdminPages,
+            StandardsSetController,
             ScoresController,
             ScoresApiController,
             RoundsPages,

@@ -63,7 +63,7 @@ def render(
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "fragment": is_fragment_request(request),
         "title_key": title_key,
-        "category_labels": {k: c.label for k, c in request.app.state.standards.current().categories.items()},
+        "category_labels": {k: c.label for k, c in request.app.state.standards.catalogue().categories.items()},
         **context,
     }
     # Page templates `{% extends layout %}`: the full layout, or one that is only the content.

@@ -104,6 +104,7 @@ class StandardsSet:
 
     def __init__(self, versions: list[Standard]) -> None:
         self.versions: tuple[Standard, ...] = tuple(sorted(versions, key=lambda s: s.effective_from))
+        self._catalogues: dict[tuple[int, ...], Standard] = {}
 
     def for_date(self, date: dt.date) -> Standard:
         """The version in force on `date`: the latest with effective_from <= date."""
@@ -115,6 +116,42 @@ class StandardsSet:
     def current(self) -> Standard:
         """The version in force today."""
         return self.for_date(dt.date.today())
+
+    def ahead(self, date: dt.date | None = None) -> list[Standard]:
+        """The version in force on `date` (default today), if any, then every later one.
+
+        What a phone keeps: it judges each record with the version in force when observed."""
+        date = date or dt.date.today()
+        return [s for s in self.versions if s.effective_from <= date][-1:] + [
+            s for s in self.versions if s.effective_from > date]
+
+    def with_category(self, key: str, date: dt.date | None = None) -> Standard:
+        """The version in force on `date` if it has category `key`, else the first later one
+        that has it; KeyError if none has."""
+        for standard in self.ahead(date):
+            if key in standard.categories:
+                return standard
+        raise KeyError(f"no standards version has category {key!r}")
+
+    def catalogue(self, date: dt.date | None = None) -> Standard:
+        """The version in force on `date` (default today) with the categories that scheduled
+        versions add: what assets may be made of and labelled with (never used to judge).
+
+        A category a scheduled version adds can be given assets before its date, so they are
+        in the register and on the phones the day it comes into force."""
+        ahead = self.ahead(date)
+        if not ahead:
+            raise NoStandardInForce("no standards version")
+        key = tuple(id(s) for s in ahead)
+        cached = self._catalogues.get(key)
+        if cached is None:
+            document = copy.deepcopy(ahead[0].document)
+            for later in ahead[1:]:
+                for name, category in later.document["categories"].items():
+                    document["categories"].setdefault(name, copy.deepcopy(category))
+            cached = ahead[0] if len(document["categories"]) == len(ahead[0].categories) else Standard(document)
+            self._catalogues = {key: cached}
+        return cached
 
     def get(self, version: str) -> Standard:
         """The version named `version` (e.g. "2026.1"); KeyError if there is none."""

@@ -104,6 +104,11 @@ ROWS: list[Row] = [
     # Administration.
     Row("GET", "/admin", "/admin", answers(303, 403, 403, 403, 200)),
     Row("GET", "/admin/import", "/admin/import", answers(303, 403, 403, 403, 200)),
+    Row("GET", "/admin/standards", "/admin/standards", answers(303, 403, 403, 403, 200)),
+    Row("GET", "/admin/standards/edit", "/admin/standards/edit", answers(303, 403, 403, 403, 200)),
+    Row("POST", "/admin/standards/preview", "/admin/standards/preview", answers(401, 403, 403, 403, 422)),
+    Row("POST", "/admin/standards/edit", "/admin/standards/edit", answers(401, 403, 403, 403, 422), {"version": ""}),
+    Row("POST", "/admin/standards/install", "/admin/standards/install", answers(401, 403, 403, 403, 422), {"bundle": "{}"}),
     Row("POST", "/admin/import", "/admin/import", answers(401, 403, 403, 403, 422), {"kind": "assets", "site": ""}),
     Row("GET", "/admin/import/{token:str}", "/admin/import/" + "0" * 32, answers(303, 403, 403, 403, 404)),
     Row("POST", "/admin/import/{token:str}/confirm", "/admin/import/" + "0" * 32 + "/confirm",
@@ -155,6 +160,7 @@ ROWS: list[Row] = [
     # Standards: every signed-in user.
     Row("GET", "/standards", "/standards", SIGNED_IN_PAGE),
     Row("GET", "/api/standards", "/api/standards", SIGNED_IN_API),
+    Row("GET", "/api/standards/set", "/api/standards/set", SIGNED_IN_API),
     # Monthly scores: supervisors and admins every scope, contractors their own.
     Row("GET", "/scores", "/scores", answers(303, 403, 302, 302, 302)),
     Row("GET", "/scores/{month:str}", f"/scores/{MONTH}", SCORES_PAGE),

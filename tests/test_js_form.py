@@ -1,7 +1,7 @@
 """Pure helpers of the inspector pages (body building, live judging, distances, scans, likely
 duplicates) under node.
 
-Runs tests/js/form_logic.test.mjs, tests/js/duplicates.test.mjs and tests/js/sync_batches.test.mjs
+Runs tests/js/form_logic.test.mjs, tests/js/duplicates.test.mjs, tests/js/sync_batches.test.mjs and tests/js/standards_pick.test.mjs
 (how the outbox is cut into batches) with node's test runner
 against the real standards export document, in two time zones so the observed_at offset is
 checked both ways.
@@ -20,7 +20,7 @@ import pytest
 import standards
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = [ROOT / "tests" / "js" / name for name in ("form_logic.test.mjs", "duplicates.test.mjs", "sync_batches.test.mjs")]
+TESTS = [ROOT / "tests" / "js" / name for name in ("form_logic.test.mjs", "duplicates.test.mjs", "sync_batches.test.mjs", "standards_pick.test.mjs")]
 NODE = shutil.which("node")
 
 pytestmark = pytest.mark.usefixtures("node_required")

@@ -156,6 +156,8 @@ async def test_refused_dates_and_names(admin: AsyncTestClient, database: Databas
     r = await upload(admin, [("v.zip", as_zip(version_files(version="2026.1")))])
     assert 'data-code="standards_version_taken"' in r.text
     await speak(database, "zh")
+    nul = upload(admin, [("manifest.yaml", b"version: a\x00b\n")])
+    assert (await nul).status_code == 422
     r = await upload(admin, [("notes.txt", b"hello")], "zh")
     assert r.status_code == 422 and "只接受" in r.text
     # A month closed in advance would change: refused (and named).

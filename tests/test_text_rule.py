@@ -42,6 +42,8 @@ FORMS = {
     ("POST", "/supervise/rounds/emergencies"): ("super", ["reason"]),
     ("POST", "/supervise/rounds/schedules"): ("super", ["effective_from", "window_from"]),
     ("POST", "/admin/import"): ("admin", ["layer", "crs", "fields"]),
+    ("POST", "/admin/standards/edit"): ("admin", ["version", "effective_from", "new_key", "new_label_zh", "new_checks"]),
+    ("POST", "/admin/standards/install"): ("admin", ["bundle"]),
     ("POST", "/admin/sites"): ("admin", ["code", "name_zh", "name_en", "timezone"]),
     ("POST", "/admin/sites/{site_id:uuid}"): ("admin", ["name_en"]),
     ("POST", "/admin/zones"): ("admin", ["code", "name_zh", "outline"]),
@@ -74,6 +76,7 @@ NO_TEXT = {  # nothing a user types reaches storage: no body, a choice from a li
     ("PUT", "/api/photos/{sha256:str}"), ("PATCH", "/api/photos/{sha256:str}"),
     ("POST", "/supervise/rounds/emergencies/{emergency_id:uuid}/close"), ("POST", "/supervise/rounds/alerts/read"),
     ("POST", "/admin/import/{token:str}/confirm"),  # no body: confirms the previewed upload
+    ("POST", "/admin/standards/preview"),  # files only; their text is checked (tests/test_standards_install.py)
 }
 
 

@@ -75,7 +75,7 @@ def _page(request: Request[Any, Any, Any], template: str, title_key: str, *, err
 
 
 def _categories(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return dict(request.app.state.standards.current().categories)
+    return dict(request.app.state.standards.catalogue().categories)
 
 
 async def _options(request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, list[tuple[str, str]]]:

@@ -123,8 +123,8 @@ class OfflineController(Controller):
     ) -> DownloadEstimate:
         bundle = await offline_bundle(db, _user(request), request.app.state.standards, parse_since(since), utcnow(),
                                       get_workorder_settings().duplicate_distance_m)
-        standard = request.app.state.standards.current()
-        standards_bytes = len(encode_json(standard.export()))
+        # The phone keeps the version in force and every scheduled one (GET /api/standards/set).
+        standards_bytes = len(encode_json({"versions": [s.document for s in request.app.state.standards.ahead()]}))
         return download_estimate(bundle, standards_bytes)
 
     @get("/nearest", guards=[role_in("inspector", "supervisor")], summary="My assets, nearest first",
@@ -151,7 +151,7 @@ class OfflineController(Controller):
         lon: Annotated[str | None, QueryParameter(description="longitude, WGS 84")] = None,
         category: Annotated[str, QueryParameter(description="asset category")] = "",
     ) -> NearbySlice:
-        standard = request.app.state.standards.current()
+        standard = request.app.state.standards.catalogue()
         if category not in standard.categories:
             raise AppError(422, "unknown_category", "sync.unknown_category", field="category",
                            categories=", ".join(standard.categories))

@@ -124,7 +124,7 @@ async def offline_bundle(
         select(Asset.category).where(Asset.zone_id.in_(zone_ids), Asset.active.is_(True)).distinct()
     )).scalars()
     standard = standards.current()
-    order = list(standard.categories)
+    order = list(standards.catalogue().categories)  # with the categories scheduled versions add
     present = sorted(categories, key=lambda c: order.index(c) if c in order else len(order))
     pages = [*INSPECTOR_PAGES, *(f"/inspect/form/{c}" for c in present)]
     return OfflineBundle(

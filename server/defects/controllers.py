@@ -61,7 +61,7 @@ class SupervisorPages(Controller):
         page = render(
             request, "supervise/map.html", title_key="map.title", f=f, rows=rows, total=total,
             choices=await filter_choices(db, user_of(request).site_id), severities=SEVERITIES, statuses=DEFECT_STATUSES,
-            standard=request.app.state.standards.current(), map_config=map_config(),
+            standard=request.app.state.standards.catalogue(), map_config=map_config(),
         )
         page.headers.update(map_page_headers())
         return page
@@ -72,7 +72,7 @@ class SupervisorPages(Controller):
         detail = await defect_detail(db, defect_id, user_of(request))
         if detail is None:
             raise defect_not_found()
-        standard = request.app.state.standards.current()
+        standard = request.app.state.standards.catalogue()
         try:
             clause = standard.clause(detail.row.clause_id)
         except KeyError:

@@ -96,7 +96,7 @@ def create_site_command(args: argparse.Namespace) -> int:
 
 def import_command(args: argparse.Namespace) -> int:
     from server.imports.service import ImportOptions, ImportProblem, refusal_message, run_import
-    from standards import load_standards
+    from server.standards_admin.registry import load_live
 
     settings = get_settings()
     options = ImportOptions(kind=args.kind, site=args.site, layer=args.layer, crs=args.crs, fields=tuple(args.field),
@@ -106,7 +106,8 @@ def import_command(args: argparse.Namespace) -> int:
     async def run():  # type: ignore[no-untyped-def]
         db = Database.connect(settings.db)
         try:
-            standard = load_standards(settings.standards.directory or None).current()
+            # Shipped and installed versions: assets of a category a scheduled version adds are allowed.
+            standard = (await load_live(db, settings.standards.directory)).catalogue()
             return await run_import(db, standard, Path(args.file), options, progress=bar)
         finally:
             await db.dispose()

@@ -63,7 +63,7 @@ class ImportController(Controller):
                         "fields": _field_lines(values["fields"]), "retire_missing": bool(values["retire_missing"])},
         })
         user = current_user(request)
-        jobs.start(request.app.state.db, request.app.state.standards.current(), folder,
+        jobs.start(request.app.state.db, request.app.state.standards.catalogue(), folder,
                    jobs.options_of(jobs.read_state(folder), dry_run=True, user_id=user.id if user else None))
         return see_other(f"/admin/import/{token}")
 
@@ -95,7 +95,7 @@ class ImportController(Controller):
         if state["status"] != "preview":
             raise AppError(409, "import_not_previewed", "imports.not_previewed", field="token")
         user = current_user(request)
-        jobs.start(request.app.state.db, request.app.state.standards.current(), folder,
+        jobs.start(request.app.state.db, request.app.state.standards.catalogue(), folder,
                    jobs.options_of(state, dry_run=False, user_id=user.id if user else None))
         return see_other(f"/admin/import/{token}")
 

@@ -72,7 +72,7 @@ class InspectorController(Controller):
     @get("/assets/shell")
     async def asset_shell(self, request: Request[Any, Any, Any]) -> Template:
         """The asset page filled on the phone from its stored bundle: kept once, served offline for every asset."""
-        standard = request.app.state.standards.current()
+        standard = request.app.state.standards.catalogue()
         return render(
             request, "inspect/asset_shell.html", title_key="inspect.asset_title",
             clause_labels={k: dict(v) for k, v in clause_labels(standard).items()},
@@ -95,7 +95,7 @@ class InspectorController(Controller):
             asset=asset,
             inspections=await last_inspections_of(db, asset.id),
             defects=await open_defects_of(db, asset.id),
-            clause_labels=clause_labels(request.app.state.standards.current()),
+            clause_labels=clause_labels(request.app.state.standards.catalogue()),
         )
 
     @get("/assets/{asset_id:uuid}/summary")
@@ -117,9 +117,12 @@ class InspectorController(Controller):
     @get("/form/{category:str}")
     async def form(self, request: Request[Any, Any, Any], category: FromPath[str]) -> Template:
         """The inspection form of a category, built from its standard (the asset comes from `?asset=`)."""
-        standard = request.app.state.standards.current()
-        if category not in standard.categories:
-            raise AppError(404, "unknown_category", "inspect.category_not_found", field="category")
+        # The form of the version in force, or of the first scheduled one adding the category; the
+        # phone judges each record with the version in force when it is observed (form.js).
+        try:
+            standard = request.app.state.standards.with_category(category)
+        except KeyError:
+            raise AppError(404, "unknown_category", "inspect.category_not_found", field="category") from None
         return render(
             request,
             "inspect/form.html",

@@ -49,7 +49,7 @@ async def _rounds_page(request: Request[Any, Any, Any], db: AsyncSession, error:
     return render(
         request, "supervise/rounds.html", title_key="rounds.title", zones=zones, zone_of=names, versions=versions,
         today=today, timezone=tz, missed=missed, unread=unread, emergencies=emergencies, weekdays=WEEKDAYS,
-        categories=list(request.app.state.standards.current().categories), values=values or {},
+        categories=list(request.app.state.standards.catalogue().categories), values=values or {},
         error=_describe(request, error) if error else None, status_code=error.status_code if error else 200,
     )
 
@@ -74,7 +74,7 @@ class RoundsPages(Controller):
         )
         try:
             async with db.begin_nested():
-                await service.add_schedule(db, user_of(request), values, request.app.state.standards.current().categories)
+                await service.add_schedule(db, user_of(request), values, request.app.state.standards.catalogue().categories)
         except AppError as exc:
             return await _rounds_page(request, db, exc, vars(values))
         return see_other("/supervise/rounds")
@@ -87,7 +87,7 @@ class RoundsPages(Controller):
                 em = await service.start_emergency(
                     db, user_of(request), [str(z) for z in form.getall("zones", [])],
                     [str(c) for c in form.getall("categories", []) if c], str(form.get("hours") or ""),
-                    str(form.get("reason") or ""), request.app.state.standards.current().categories)
+                    str(form.get("reason") or ""), request.app.state.standards.catalogue().categories)
         except AppError as exc:
             return await _rounds_page(request, db, exc, {"reason": str(form.get("reason") or "")})
         return see_other(f"/supervise/rounds/emergencies/{em.id}")

@@ -48,17 +48,18 @@ def _table(rows: list[Figures]) -> str:
 def run_score(args: Any) -> int:
     """Score a month and print it (a table, or the API's JSON with --json). Exit 2 on bad input."""
     from server.db import Database
-    from standards import load_standards
+    from server.standards_admin.registry import load_live
 
     settings = get_settings()
 
     async def run() -> tuple[dict[str, Any], list[Figures], str]:
         db = Database.connect(settings.db)
         try:
+            live = await load_live(db, settings.standards.directory)
             async with db.session(write=False) as session:
                 month = parse_month(args.month)
                 site = await require_site(session, args.site)
-                report = await month_report(session, site, month, load_standards(settings.standards.directory or None),
+                report = await month_report(session, site, month, live,
                                             load_rules())
                 rows = _select(report.figures, args.zone, args.contractor, args.category)
                 doc = report.to_json()

@@ -115,13 +115,13 @@ class StandardsAdminPages(Controller):
     async def install(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect | Template:
         form = await request.form()
         origin = "form" if form.get("origin") == "form" else "upload"
+        check_fields({"bundle": str(form.get("bundle") or "")})
         try:
             files = json.loads(str(form.get("bundle") or "{}"))
             if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
                 raise ValueError("not a bundle")
         except ValueError:
             return self._index(request, status=422, error=InstallRefused("standards_no_files", "standards_admin.no_files", "bundle"))
-        check_fields(files, "bundle")
         user = current_user(request)
         try:
             prepared = await install(db, _live(request), files, origin=origin, user_id=user.id if user else None,

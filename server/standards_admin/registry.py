@@ -42,22 +42,6 @@ class LiveStandards(StandardsSet):
     def is_shipped(self, standard: Standard) -> bool:
         return any(s is standard for s in self.shipped)
 
-    def ahead(self, day: Any) -> list[Standard]:
-        """The version in force on `day` (if any) and every later one: what a phone keeps."""
-        in_force = [s for s in self.versions if s.effective_from <= day]
-        later = [s for s in self.versions if s.effective_from > day]
-        return in_force[-1:] + later
-
-    def known_categories(self, day: Any) -> dict[str, Any]:
-        """Every category of the version in force on `day` and of the scheduled ones, newest wins.
-
-        New assets may be of a category a scheduled version adds, so they exist (and are on
-        the phones) when that version comes into force."""
-        out: dict[str, Any] = {}
-        for standard in self.ahead(day):
-            out.update(standard.categories)
-        return out
-
     def invalidate(self) -> None:
         """Check the table again before the next request (after an install in this worker)."""
         self._checked = float("-inf")
@@ -111,3 +95,13 @@ def refresh_before_request(then: Any) -> Any:
                 log.warning("standards versions not refreshed", exc_info=True)
 
     return hook
+
+
+async def load_live(database: Any, directory: str | None) -> LiveStandards:
+    """The shipped and installed versions, for a command that runs outside the app (CLI)."""
+    from standards import load_standards
+
+    live = LiveStandards(load_standards(directory or None), 0)
+    async with database.session(write=False) as db:
+        await live.refresh(db, force=True)
+    return live

@@ -65,7 +65,7 @@ class DefectApiController(Controller):
     @get("/defects.csv", guards=[role_in("supervisor", "contractor")], summary="Defects as CSV")
     async def csv(self, request: Request[Any, Any, Any], db: DbSession) -> Response[bytes]:
         f = DefectFilter.parse(request.query_params)
-        body = await exports.defects_csv(db, f, user_of(request), request.app.state.standards.current())
+        body = await exports.defects_csv(db, f, user_of(request), request.app.state.standards.catalogue())
         return _download(body, CSV, "defects.csv")
 
     @get("/defects/nearby", guards=[role_in("inspector", "supervisor")], summary="Likely duplicates nearby")

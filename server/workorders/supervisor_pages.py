@@ -57,7 +57,7 @@ async def order_page(
     return render(
         request, template, title_key="wo.order_title", o=detail, due_input=local_input(detail.due_at),
         error=_describe(request, error) if error else None, status_code=error.status_code if error else 200,
-        standard=request.app.state.standards.current(), **extra,
+        standard=request.app.state.standards.catalogue(), **extra,
     )
 
 

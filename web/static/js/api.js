@@ -2,6 +2,8 @@
 // Used by the page and by the service worker, so no `document` at import time.
 
 import { deviceId, getMeta, setMeta } from './store.js';
+import { isoWithOffset } from './records.js';
+import { mergeVersions, observedDay, pickVersion } from './standards-pick.js';
 
 const CSRF_COOKIE = 'fc_csrf';
 
@@ -73,20 +75,25 @@ async function refreshCsrf() {
 }
 
 /**
- * Fetch the standards document (If-None-Match the stored ETag) and keep it in `meta`
- * (`standards`, `standards_etag`). Also tells whether the session is alive.
- * @returns {Promise<boolean>} true when a new document was stored
+ * Fetch the standards versions the phone keeps (If-None-Match the stored ETag): the one in
+ * force and every scheduled one (`GET /api/standards/set`). Kept in `meta` as
+ * `standards_set` (every version, merged with those kept before), `standards` (the one in
+ * force today on this phone) and `standards_set_etag`. Also tells whether the session is alive.
+ * @returns {Promise<boolean>} true when a new set was stored
  */
 export async function refreshStandards() {
-  const etag = await getMeta('standards_etag');
+  const etag = await getMeta('standards_set_etag');
   const headers = etag ? { 'If-None-Match': etag } : {};
-  const response = await apiFetch('/api/standards', { headers });
+  const response = await apiFetch('/api/standards/set', { headers });
   if (response.status !== 304 && !response.ok) throw new NetworkError(`standards: HTTP ${response.status}`);
   if ((await getMeta('auth_required')) !== false) await setMeta('auth_required', false);
   if (response.status === 304) return false;
-  const doc = await response.json();
-  await setMeta('standards', doc);
-  await setMeta('standards_etag', response.headers.get('ETag'));
+  const { versions } = await response.json();
+  const today = observedDay(isoWithOffset(new Date()));
+  const kept = mergeVersions(await getMeta('standards_set'), versions, today);
+  await setMeta('standards_set', kept);
+  await setMeta('standards', pickVersion(kept, today));
+  await setMeta('standards_set_etag', response.headers.get('ETag'));
   return true;
 }
 

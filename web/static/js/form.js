@@ -11,6 +11,7 @@ import { refreshStandards } from "./api.js";
 import { ownedBy } from "./sync.js";
 import { judgeLive, parseNumber, verdictOf } from "./form-logic.js";
 import { buildInspectionBody, isoWithOffset } from "./records.js";
+import { observedDay, pickVersion } from "./standards-pick.js";
 import { PhotoList } from "./photos.js";
 import { pageLanguage, pageWords, watchGps } from "./gps.js";
 import { lockEntry } from "./entry-lock.js";
@@ -226,25 +227,27 @@ function renumberDamages() {
 
 // ---- loading the standards, the asset and a queued entry ------------------------------
 
-function standardsFrom(kept) {
-  const doc = kept && (kept.categories ? kept : kept.document);
-  return doc && doc.categories && doc.categories[category] ? doc : null;
+/** The version that judges this form: in force on the day observed, among the phone's versions. */
+function versionFor(versions, observedAt) {
+  return pickVersion(versions, observedDay(observedAt), category);
 }
 
-/** The standards document: the phone's copy, else fetched (and kept, through api.js). */
-async function loadStandards() {
-  const kept = standardsFrom(await store.getMeta("standards").catch(() => null));
+/** The standards of the day `observedAt`: from the phone's versions, else fetched (and kept, through api.js). */
+async function loadStandards(observedAt) {
+  const kept = versionFor(await store.getMeta("standards_set").catch(() => null), observedAt);
   if (kept) return kept;
   try {
     await refreshStandards();
-    const fetched = standardsFrom(await store.getMeta("standards"));
+    const fetched = versionFor(await store.getMeta("standards_set"), observedAt);
     if (fetched) return fetched;
   } catch (error) {
     console.warn("standards not refreshed", error);
   }
-  const response = await fetch("/api/standards", { headers: { Accept: "application/json" } });
-  if (!response.ok) throw new Error(`GET /api/standards: ${response.status}`);
-  return response.json();
+  const response = await fetch("/api/standards/set", { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`GET /api/standards/set: ${response.status}`);
+  const doc = versionFor((await response.json()).versions, observedAt);
+  if (!doc) throw new Error(`no standards version has ${category}`);
+  return doc;
 }
 
 async function loadAsset(id) {
@@ -329,6 +332,11 @@ function withBlobs(photos) {
 }
 
 async function save() {
+  const kept = state.entry && state.entry.body;
+  const observedAt = kept ? kept.observed_at : isoWithOffset(new Date());
+  // The form may have stayed open past midnight into a new version: judge by the day observed.
+  const due = versionFor(await store.getMeta("standards_set").catch(() => null), observedAt);
+  if (due && due.version !== state.doc.version) state.doc = due;
   const checked = update({ onSave: true });
   if (checked.errors.length) {
     showAlert(words.fixErrors);
@@ -336,10 +344,9 @@ async function save() {
     return;
   }
   const photos = collectPhotos();
-  const kept = state.entry && state.entry.body;
   const body = buildInspectionBody({
     assetId: state.asset.id,
-    observedAt: kept ? kept.observed_at : isoWithOffset(new Date()),
+    observedAt,
     position: kept ? kept.position : state.position,
     observations: checked.values.observations,
     damages: checked.values.damages,
@@ -403,18 +410,20 @@ async function start() {
   });
   watchGps(document.getElementById("gps-status"), words, (fix) => { state.position = fix; });
 
-  try {
-    state.doc = await loadStandards();
-  } catch (error) {
-    console.error(error);
-    showAlert(words.standardsMissing);
-    return;
-  }
   const entryId = params.get("entry");
   if (entryId) {
     state.entry = await loadEntry(entryId);
     if (!state.entry) return;
   }
+  try {
+    // A reopened entry is judged by the version of the day it was observed, a new one by today's.
+    state.doc = await loadStandards(state.entry ? state.entry.body.observed_at : isoWithOffset(new Date()));
+  } catch (error) {
+    console.error(error);
+    showAlert(words.standardsMissing);
+    return;
+  }
+  form.dataset.standardsVersion = state.doc.version;
   const assetId = params.get("asset") || (state.entry && state.entry.body.asset_id);
   const asset = assetId ? await loadAsset(assetId) : null;
   const line = document.getElementById("asset-line");
