@@ -58,12 +58,15 @@ TESTS = (
     "tests/test_workorders_sync.py",
     "tests/test_hazards.py",  # hazards: due times, the month score
     "tests/test_rounds_schedule.py",
+    "tests/test_standards_install.py",  # operator versions: install dates against a set clock
     "tests/test_rounds_api.py",
     "tests/test_api_schema.py",
     "tests/browser/test_duplicates.py",
     "tests/browser/test_inspection_form.py",
     "tests/browser/test_offline_core.py",
     "tests/browser/test_hazard_offline.py",
+    "tests/browser/test_operator_version.py",  # its server and phone clocks are its own
+    "tests/browser/test_veto_band.py",
     "tests/browser/test_online_photo.py",
     "tests/browser/test_supervisor_flow.py",
     "tests/browser/test_rounds.py",
