@@ -137,7 +137,7 @@ def check_damage_type(doc: YamlDoc, path: PathKey, spec: Any) -> dict[str, Any]:
 def check_clause(doc: YamlDoc, path: PathKey, spec: Any, observations: dict[str, Any],
                  has_damage: bool) -> dict[str, Any]:
     """One clause; its conditions may only use the category's own observations."""
-    check_keys(doc, path, spec, ("id", "label", "source", "severity", "pass_when"), ("exempt_when",))
+    check_keys(doc, path, spec, ("id", "label", "source", "severity", "pass_when"), ("exempt_when", "photo_on_fail"))
     clause_id = spec["id"]
     if not isinstance(clause_id, str) or not _CLAUSE_ID.match(clause_id):
         raise doc.error(path + ("id",), f"{clause_id!r} is not a clause id like GS-1")
@@ -152,6 +152,10 @@ def check_clause(doc: YamlDoc, path: PathKey, spec: Any, observations: dict[str,
     if "exempt_when" in spec:
         out["exempt_when"] = check_condition(doc, path + ("exempt_when",), spec["exempt_when"],
                                              Scope("obs", observations, "observation", exemptions_only=True))
+    if "photo_on_fail" in spec:  # a failing inspection of this clause must carry a photo
+        if not isinstance(spec["photo_on_fail"], bool):
+            raise doc.error(path + ("photo_on_fail",), f"{spec['photo_on_fail']!r} is not true or false")
+        out["photo_on_fail"] = spec["photo_on_fail"]
     return out
 
 

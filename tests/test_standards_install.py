@@ -235,3 +235,60 @@ def test_cli_install_dry_run_then_install(tmp_path: Path, database_url: str, wor
         (folder / name).write_text(text, encoding="utf-8")
     assert main(["standards", "install", str(folder / "manifest.yaml"), "--dry-run"]) == 1
     assert re.search(r"railing\.yaml:\d+", capsys.readouterr().err)
+
+
+async def test_photo_required_on_fail(database_url: str, database: Database, world: World, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clause marked photo_on_fail: a failing inspection without a photo is refused (the
+    field and clause named), nothing stored; the edit form's "| photo" writes the key."""
+    import shutil
+    import uuid as uuidlib
+
+    from server.assets.models import Asset
+    from server.inspections.models import Inspection
+    from tests.workorder_helpers import api_headers
+
+    # A shipped version in force since 2026-02-01 (so an inspection of any past day uses it).
+    root = tmp_path / "std"
+    shutil.copytree(DATA / "2026-01-01", root / "2026-01-01")
+    files = version_files(version="2026.2", effective="2026-02-01")
+    files["street_light.yaml"] = files["street_light.yaml"].replace(
+        "    severity: urgent\n", "    severity: urgent\n    photo_on_fail: true\n")
+    (root / "2026-02-01").mkdir()
+    for name, text in files.items():
+        (root / "2026-02-01" / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("STANDARDS_DIR", str(root))
+    async with database.session() as s:
+        seat = (await s.execute(select(Asset).limit(1))).scalar_one()
+        lamp = Asset(zone_id=seat.zone_id, category="street_light", code="Z1-SL-900", name="Lamp", lat=seat.lat,
+                     lon=seat.lon, qr_token="qr-z1-sl-900")
+        s.add(lamp)
+        await s.flush()
+        lamp_id = lamp.id
+    async with make_client(database_url) as phone:
+        await signed_in(phone, "super")  # every zone (the world's inspector has none of their own)
+        doc = (await phone.get("/api/standards?version=2026.2")).json()
+        assert next(c for c in doc["categories"]["street_light"]["clauses"] if c["id"] == "SL-2")["photo_on_fail"] is True
+        assert "photo_on_fail" not in next(c for c in doc["categories"]["street_light"]["clauses"] if c["id"] == "SL-1")
+        record_id = str(uuidlib.uuid4())
+        body = {"asset_id": str(lamp_id), "observed_at": "2026-03-02T10:00:00+08:00",
+                "observations": {"lit_at_night": True, "exposed_wiring": True, "tilt_deg": 1}, "photos": []}
+        r = await phone.put(f"/api/sync/inspection/{record_id}", json=body, headers=api_headers(phone))
+        assert r.status_code == 422, r.text
+        [problem] = r.json()["errors"]
+        assert (problem["code"], problem["field"]) == ("photo_required", "body.photos") and "SL-2" in problem["message"]
+        body["observations"]["exposed_wiring"] = False  # SL-2 passes: no photo needed
+        r = await phone.put(f"/api/sync/inspection/{record_id}", json=body, headers=api_headers(phone))
+        assert r.status_code in (200, 201), r.text
+    async with database.session(write=False) as s:
+        assert (await s.get(Inspection, uuidlib.UUID(record_id))).standards_version == "2026.2"  # type: ignore[union-attr]
+
+
+async def test_edit_form_photo_marker(admin: AsyncTestClient) -> None:
+    form = {"_csrf_token": csrf(admin), "version": "2026.8", "effective_from": "2026-12-24", "new_key": "railing",
+            "new_label_zh": "栏杆", "new_label_en": "Railing", "new_group": "facilities",
+            "new_checks": "RL-1 | 牢固 | Firm | urgent | photo\nRL-2 | 无锈蚀 | No rust | low"}
+    r = await admin.post("/admin/standards/edit", data=form)
+    assert r.status_code == 200, r.text
+    files = json.loads(bundle_of(r.text))
+    assert "photo_on_fail: true" in files["railing.yaml"] and files["railing.yaml"].count("photo_on_fail") == 1

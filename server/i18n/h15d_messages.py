@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
+    # A failing clause marked photo_on_fail needs a photo (server/inspections/service.py, form.js).
+    "sync.photo_required": {"zh": "{clauses} 不合格，需附照片。", "en": "{clauses} failed: a photo is required."},
+    "inspect.photo_required": {"zh": "不合格的条款需附照片：", "en": "A failing clause needs a photo: "},
     "standards_admin.nav": {"zh": "标准", "en": "Standards"},
     "standards_admin.title": {"zh": "标准版本", "en": "Standards versions"},
     "standards_admin.installed": {"zh": "已安装标准版本 {version}，到生效日期起执行。",
@@ -61,10 +64,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "standards_admin.new_group": {"zh": "分组", "en": "Group"},
     "standards_admin.group_facilities": {"zh": "设施", "en": "Facilities"},
     "standards_admin.group_landscaping": {"zh": "绿化", "en": "Landscaping"},
-    "standards_admin.new_checks": {"zh": "是/否检查项，每行：编号 | 中文 | 英文 | 严重程度",
-                                   "en": "Yes/no checklist items, one a line: id | Chinese | English | severity"},
-    "standards_admin.new_limits": {"zh": "数值限值，每行：编号 | 中文 | 英文 | 严重程度 | 单位 | 最小 | 最大 | 运算符 | 限值",
-                                   "en": "Numeric limits, one a line: id | Chinese | English | severity | unit | min | max | operator | limit"},
+    "standards_admin.new_checks": {"zh": "是/否检查项，每行：编号 | 中文 | 英文 | 严重程度（末尾加 | 照片：不合格须附照片）",
+                                   "en": "Yes/no checklist items, one a line: id | Chinese | English | severity (end with | photo: a photo is required on fail)"},
+    "standards_admin.new_limits": {"zh": "数值限值，每行：编号 | 中文 | 英文 | 严重程度 | 单位 | 最小 | 最大 | 运算符 | 限值（末尾加 | 照片：不合格须附照片）",
+                                   "en": "Numeric limits, one a line: id | Chinese | English | severity | unit | min | max | operator | limit (end with | photo: a photo is required on fail)"},
     # Refusals (server/standards_admin/service.py, editor.py); the file:line:key of a YAML fault is kept.
     "standards_admin.file_invalid": {"zh": "标准文件有误：{where}：{yaml_key}：{detail}",
                                      "en": "The standards files do not validate: {where}: {yaml_key}: {detail}"},

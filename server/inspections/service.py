@@ -70,6 +70,12 @@ def plan_inspection(state: BatchState, record: SyncRecord) -> Plan:
             judged = evaluate(standard, case)
         except EvaluationError as exc:
             check.problems.append(engine_problem(exc))
+    if judged is not None and not photos:
+        # A clause with `photo_on_fail` (an operator's version) that fails needs a photo of it.
+        needs = [c["id"] for c in standard.document["categories"][judged["category"]]["clauses"]
+                 if c.get("photo_on_fail") and judged["clauses"].get(c["id"]) == "fail"]
+        if needs:
+            check.add("body.photos", "photo_required", "sync.photo_required", clauses=", ".join(needs))
     if check.problems:
         raise invalid(check.problems)
     assert asset is not None and judged is not None and observed_at is not None

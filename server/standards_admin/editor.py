@@ -70,11 +70,15 @@ def _number(text: str, field: str) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _cells(line: str, n: int, field: str, row: int) -> list[str]:
+def _cells(line: str, n: int, field: str, row: int) -> tuple[list[str], bool]:
+    """The `n` parts of a line, and whether it ends with an extra "photo" (photo required on fail)."""
     cells = [c.strip() for c in line.split("|")]
+    photo = len(cells) == n + 1 and cells[-1].lower() in ("photo", "照片")
+    if photo:
+        cells = cells[:-1]
     if len(cells) != n or not all(cells):
         raise _refuse(field, "standards_admin.bad_line", row=row, cells=n)
-    return cells
+    return cells, photo
 
 
 def _new_category(form: dict[str, str], taken: set[str]) -> tuple[str, dict[str, Any]] | None:
@@ -101,14 +105,15 @@ def _new_category(form: dict[str, str], taken: set[str]) -> tuple[str, dict[str,
     clauses: list[dict[str, Any]] = []
     # A checklist item: "ID | 中文 | English | severity", passing when the answer is yes.
     for row, line in enumerate(checks, 1):
-        cid, czh, cen, severity = _cells(line, 4, "new_checks", row)
+        (cid, czh, cen, severity), photo = _cells(line, 4, "new_checks", row)
         obs = f"{cid.lower().replace('-', '_')}_ok"
         observations[obs] = {"type": "boolean", "label": {"zh": czh, "en": cen}}
         clauses.append({"id": cid, "label": {"zh": czh, "en": cen}, "source": f"运营方标准:{czh}",
-                        "severity": severity, "pass_when": {"obs": obs, "op": "==", "value": True}})
+                        "severity": severity, "pass_when": {"obs": obs, "op": "==", "value": True},
+                        **({"photo_on_fail": True} if photo else {})})
     # A numeric limit: "ID | 中文 | English | severity | unit | min | max | op | limit".
     for row, line in enumerate(limits, 1):
-        cid, czh, cen, severity, unit, lo, hi, op, limit = _cells(line, 9, "new_limits", row)
+        (cid, czh, cen, severity, unit, lo, hi, op, limit), photo = _cells(line, 9, "new_limits", row)
         if unit not in UNITS:
             raise _refuse("new_limits", "standards_admin.bad_choice", value=unit)
         if op not in OPS:
@@ -117,7 +122,8 @@ def _new_category(form: dict[str, str], taken: set[str]) -> tuple[str, dict[str,
         observations[obs] = {"type": "number", "unit": unit, "min": _number(lo, "new_limits"),
                              "max": _number(hi, "new_limits"), "label": {"zh": czh, "en": cen}}
         clauses.append({"id": cid, "label": {"zh": czh, "en": cen}, "source": f"运营方标准:{czh} {op} {limit}{unit}",
-                        "severity": severity, "pass_when": {"obs": obs, "op": op, "value": _number(limit, "new_limits")}})
+                        "severity": severity, "pass_when": {"obs": obs, "op": op, "value": _number(limit, "new_limits")},
+                        **({"photo_on_fail": True} if photo else {})})
     for clause in clauses:
         if not CLAUSE_ID.match(clause["id"]):
             raise _refuse("new_checks", "standards_admin.bad_clause_id", value=clause["id"])

@@ -344,6 +344,14 @@ async function save() {
     return;
   }
   const photos = collectPhotos();
+  // A failing clause marked photo_on_fail (an operator's version) needs a photo; the server checks too.
+  const needPhoto = state.doc.categories[category].clauses
+    .filter((c) => c.photo_on_fail && document.getElementById(`result-${c.id}`)?.dataset.result === "fail")
+    .map((c) => c.id);
+  if (needPhoto.length && !photos.length) {
+    showAlert(`${words.photoRequired}${needPhoto.join(", ")}`);
+    return;
+  }
   const body = buildInspectionBody({
     assetId: state.asset.id,
     observedAt,
