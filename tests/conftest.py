@@ -195,3 +195,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's session-long event loop must not come before
     tests that start their own loops with asyncio.run (database set-up)."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# ---- where photos are kept: the MEDIA_ROOT folder, or a bucket on a real S3 server ----------
+
+
+@pytest.fixture(scope="session")
+def swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real S3 server (OpenStack Swift with s3api, tests/object_store.py) per test
+    session — per pytest-xdist worker — started the first time a test needs it (~20 s)."""
+    from tests.object_store import SwiftServer, swift_installed
+
+    if not swift_installed():
+        pytest.skip("Swift not installed: make test-deps")
+    server = SwiftServer.start(Path(tmp_path_factory.mktemp("swift")))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["folder", "s3"])
+def media_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with photos in the folder (MEDIA_STORE=folder) and in a bucket of its
+    own on the session's Swift (MEDIA_STORE=s3). Returns the store's kind."""
+    if request.param == "s3":
+        server = request.getfixturevalue("swift")
+        for name, value in s3_environment(server, server.new_bucket()).items():
+            monkeypatch.setenv(name, value)
+    else:
+        monkeypatch.setenv("MEDIA_STORE", "folder")
+    return str(request.param)
+
+
+def s3_environment(server: object, bucket: str) -> dict[str, str]:
+    """The MEDIA_* settings of `bucket` on the test Swift (tests/object_store.py)."""
+    from tests.object_store import ACCESS_KEY, REGION, SECRET_KEY
+
+    return {
+        "MEDIA_STORE": "s3", "MEDIA_S3_BUCKET": bucket, "MEDIA_S3_ENDPOINT": server.endpoint,  # type: ignore[attr-defined]
+        "MEDIA_S3_REGION": REGION, "MEDIA_S3_ACCESS_KEY_ID": ACCESS_KEY, "MEDIA_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+        "MEDIA_S3_TIMEOUT_S": "5",
+    }
