@@ -24,6 +24,11 @@ def _serve(args: argparse.Namespace) -> int:
     except StandardsFileError as exc:
         print(f"fieldcheck: the standards do not validate: {exc}", file=sys.stderr)
         return 1
+    try:
+        _media(settings)  # MEDIA_STORE=s3 without its bucket settings: say which, before serving
+    except ValueError as exc:
+        print(f"fieldcheck: {exc}", file=sys.stderr)
+        return 1
     uvicorn.run(
         "server.app:create_app",
         factory=True,

@@ -124,6 +124,12 @@ def test_media_move_names_a_missing_setting(tmp_path: Path, database_url: str) -
     run = fieldcheck("media-move", "--to", "s3", env={"MEDIA_S3_BUCKET": "", "MEDIA_ROOT": str(tmp_path),
                                                       "DATABASE_URL": database_url})
     assert run.returncode == 1 and "MEDIA_S3_BUCKET" in run.stderr
+    # The app refuses to start on such settings too, before serving a request.
+    serve = fieldcheck("serve", env={"MEDIA_STORE": "s3", "MEDIA_S3_BUCKET": "", "MEDIA_ROOT": str(tmp_path),
+                                     "DATABASE_URL": database_url})
+    assert serve.returncode == 1 and "MEDIA_S3_BUCKET must be set" in serve.stderr
+    wrong = fieldcheck("serve", env={"MEDIA_STORE": "blob", "MEDIA_ROOT": str(tmp_path), "DATABASE_URL": database_url})
+    assert wrong.returncode == 1 and "MEDIA_STORE must be folder or s3" in wrong.stderr
 
 
 async def test_backup_of_a_bucket_restores_into_another_bucket(
