@@ -892,3 +892,4 @@ from server.i18n.shell_messages import MESSAGES as _SHELL; MESSAGES.update(_SHEL
 from server.i18n.polish_messages import MESSAGES as _POLISH; MESSAGES.update(_POLISH)  # noqa: E402
 from server.i18n.hazard_messages import MESSAGES as _HAZARD; MESSAGES.update(_HAZARD)  # noqa: E402
 from server.i18n.h17a_messages import MESSAGES as _H17A; MESSAGES.update(_H17A)  # noqa: E402
+from server.i18n.h16c_messages import MESSAGES as _H16C; MESSAGES.update(_H16C)  # noqa: E402
