@@ -136,6 +136,7 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     from server.workorders.settings import get_workorder_settings
 
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
+    monkeypatch.setenv("MEDIA_STORE", "folder")  # a bucket only where a test asks (`media_store`)
     # No background job rounds inside tests; the jobs have tests of their own.
     monkeypatch.setenv("JOBS_INTERVAL_S", "0")
     get_settings.cache_clear()

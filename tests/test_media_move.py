@@ -4,6 +4,7 @@ the tests (Swift with s3api, tests/object_store.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import subprocess
@@ -170,4 +171,4 @@ async def test_backup_of_a_bucket_restores_into_another_bucket(
     assert into_folder.returncode == 0, into_folder.stderr
     assert contents(FolderStore(tmp_path / "m2")) == before
     for url in (target, database_factory.url(fresh)):
-        database_factory.drop(url)
+        await asyncio.to_thread(database_factory.drop, url)
