@@ -231,10 +231,4 @@ def media_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 def s3_environment(server: object, bucket: str) -> dict[str, str]:
     """The MEDIA_* settings of `bucket` on the test Swift (tests/object_store.py)."""
-    from tests.object_store import ACCESS_KEY, REGION, SECRET_KEY
-
-    return {
-        "MEDIA_STORE": "s3", "MEDIA_S3_BUCKET": bucket, "MEDIA_S3_ENDPOINT": server.endpoint,  # type: ignore[attr-defined]
-        "MEDIA_S3_REGION": REGION, "MEDIA_S3_ACCESS_KEY_ID": ACCESS_KEY, "MEDIA_S3_SECRET_ACCESS_KEY": SECRET_KEY,
-        "MEDIA_S3_TIMEOUT_S": "5",
-    }
+    return server.media_environment(bucket)  # type: ignore[attr-defined]

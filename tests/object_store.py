@@ -226,6 +226,14 @@ class SwiftServer:
         _create_bucket(self.endpoint, name)
         return name
 
+    def media_environment(self, bucket: str) -> dict[str, str]:
+        """The app's MEDIA_* settings for `bucket` on this server (MEDIA_STORE=s3)."""
+        return {
+            "MEDIA_STORE": "s3", "MEDIA_S3_BUCKET": bucket, "MEDIA_S3_ENDPOINT": self.endpoint,
+            "MEDIA_S3_REGION": REGION, "MEDIA_S3_ACCESS_KEY_ID": ACCESS_KEY, "MEDIA_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+            "MEDIA_S3_TIMEOUT_S": "5",
+        }
+
     def store_options(self) -> dict[str, object]:
         return {
             "endpoint": self.endpoint, "access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY,
