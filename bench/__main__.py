@@ -14,6 +14,7 @@ BENCHMARKS = [
     ("offline download of a 5,000-asset zone", ["bench.offline_zone"]),
     ("sync ingest, SQLite", ["bench.sync"]),
     ("photo ingest", ["bench.photos"]),
+    ("photos in the folder vs in a bucket (Swift s3api)", ["bench.photo_store"]),
     ("GeoJSON of 10,000 defects", ["bench.geojson"]),
     ("map page with 10,000 defects", ["bench.map_page"]),
     ("Lighthouse (mobile) on the inspection form", ["bench.lighthouse"]),

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import sys
 import time
+from typing import Any
 
 from server.config import get_settings
 
@@ -22,6 +23,11 @@ def _serve(args: argparse.Namespace) -> int:
         load_standards(settings.standards.directory or None)
     except StandardsFileError as exc:
         print(f"fieldcheck: the standards do not validate: {exc}", file=sys.stderr)
+        return 1
+    try:
+        _media(settings)  # MEDIA_STORE=s3 without its bucket settings: say which, before serving
+    except ValueError as exc:
+        print(f"fieldcheck: {exc}", file=sys.stderr)
         return 1
     uvicorn.run(
         "server.app:create_app",
@@ -82,6 +88,22 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _media(settings: Any) -> Any:
+    """The media folder, or the bucket when MEDIA_STORE=s3 (server/photos/stores.py)."""
+    from server.photos.settings import get_store_settings
+    from server.photos.stores import bucket_store
+
+    store = get_store_settings()
+    store.check()
+    return bucket_store(store) if store.kind == "s3" else settings.media.root
+
+
+def _media_move(args: argparse.Namespace) -> int:
+    from server.photos.move import cli_media_move
+
+    return cli_media_move(args.to, remove_source=args.remove_source)
+
+
 def _backup(args: argparse.Namespace) -> int:
     import datetime as dt
     from pathlib import Path
@@ -93,8 +115,8 @@ def _backup(args: argparse.Namespace) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     archive = Path(args.to) if args.to else REPO_ROOT / "var" / "backups" / f"fieldcheck-{stamp}.tar.gz"
     try:
-        manifest = backup(settings.db.url, settings.media.root, archive)
-    except BackupError as exc:
+        manifest = backup(settings.db.url, _media(settings), archive)
+    except (BackupError, ValueError) as exc:
         print(f"fieldcheck: backup failed: {exc}", file=sys.stderr)
         return 1
     print(f"backup written to {archive} ({manifest.backend}, {manifest.media_files} media files)")
@@ -108,8 +130,8 @@ def _restore(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     try:
-        manifest = restore(Path(args.archive), settings.db.url, settings.media.root)
-    except (BackupError, OSError) as exc:
+        manifest = restore(Path(args.archive), settings.db.url, _media(settings))
+    except (BackupError, OSError, ValueError) as exc:
         print(f"fieldcheck: restore failed: {exc}", file=sys.stderr)
         return 1
     print(f"restored the {manifest.backend} backup of {manifest.created_at} ({manifest.media_files} media files)")
@@ -206,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore a backup into an empty database and media folder")
     restore.add_argument("archive", help="the .tar.gz written by `fieldcheck backup`")
     restore.set_defaults(func=_restore)
+    move = sub.add_parser("media-move", help="copy the photos from the media folder into the bucket (or back), "
+                          "each verified by its SHA-256; rerun to resume, nothing copied twice")
+    move.add_argument("--to", required=True, choices=["s3", "folder"],
+                      help="s3: MEDIA_ROOT into MEDIA_S3_BUCKET; folder: the bucket into MEDIA_ROOT")
+    move.add_argument("--remove-source", action="store_true",
+                      help="delete each photo from where it came from once its copy is verified")
+    move.set_defaults(func=_media_move)
     user = sub.add_parser("create-user", help="add a user (the password rules apply)")
     user.add_argument("username")
     user.add_argument("--role", required=True, choices=["inspector", "supervisor", "contractor", "admin"])

@@ -136,6 +136,7 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     from server.workorders.settings import get_workorder_settings
 
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
+    monkeypatch.setenv("MEDIA_STORE", "folder")  # a bucket only where a test asks (`media_store`)
     # No background job rounds inside tests; the jobs have tests of their own.
     monkeypatch.setenv("JOBS_INTERVAL_S", "0")
     get_settings.cache_clear()
@@ -195,3 +196,39 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's session-long event loop must not come before
     tests that start their own loops with asyncio.run (database set-up)."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# ---- where photos are kept: the MEDIA_ROOT folder, or a bucket on a real S3 server ----------
+
+
+@pytest.fixture(scope="session")
+def swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real S3 server (OpenStack Swift with s3api, tests/object_store.py) per test
+    session — per pytest-xdist worker — started the first time a test needs it (~20 s)."""
+    from tests.object_store import SwiftServer, swift_installed
+
+    if not swift_installed():
+        pytest.skip("Swift not installed: make test-deps")
+    server = SwiftServer.start(Path(tmp_path_factory.mktemp("swift")))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["folder", "s3"])
+def media_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with photos in the folder (MEDIA_STORE=folder) and in a bucket of its
+    own on the session's Swift (MEDIA_STORE=s3). Returns the store's kind."""
+    if request.param == "s3":
+        server = request.getfixturevalue("swift")
+        for name, value in s3_environment(server, server.new_bucket()).items():
+            monkeypatch.setenv(name, value)
+    else:
+        monkeypatch.setenv("MEDIA_STORE", "folder")
+    return str(request.param)
+
+
+def s3_environment(server: object, bucket: str) -> dict[str, str]:
+    """The MEDIA_* settings of `bucket` on the test Swift (tests/object_store.py)."""
+    return server.media_environment(bucket)  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@ of 127.0.0.1, and waits until the S3 API answers; `stop()` ends every process it
 Nothing outside `folder` is touched except /etc/swift/swift.conf, which Swift always reads
 (the hash suffix; installed by the package). One server serves the whole test session;
 each test gets a bucket of its own (`new_bucket`). The fault tests may `pause()` the proxy
-(SIGSTOP) to cut the object store off mid-upload and `resume()` it.
+(SIGSTOP) to cut the object store off mid-upload and `resume()` it, or `kill_proxy()` it
+(SIGKILL) and `start_proxy()` it again on the same port.
 
 Needs `apt-get install swift swift-proxy swift-object swift-container swift-account
 memcached` (`make test-deps`).
@@ -198,11 +199,40 @@ class SwiftServer:
     def resume(self) -> None:
         os.kill(self.processes["proxy"].pid, signal.SIGCONT)
 
+    def kill_proxy(self) -> None:
+        """SIGKILL the proxy: the S3 API is gone (connections reset, then refused)."""
+        proc = self.processes.pop("proxy")
+        os.killpg(proc.pid, signal.SIGCONT)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def start_proxy(self, timeout: float = 30) -> None:
+        """Start the proxy again on its port, with the same data behind it."""
+        self._spawn("proxy", ["swift-proxy-server", str(self.folder / "etc" / "proxy-server.conf")])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes["proxy"].poll() is not None:
+                raise RuntimeError(f"swift proxy exited: {(self.folder / 'proxy.log').read_text()[-2000:]}")
+            try:
+                httpx.get(f"{self.endpoint}/", timeout=2)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"swift proxy did not come back on {self.endpoint}")
+
     def new_bucket(self) -> str:
         """A fresh, empty bucket (created through the S3 API itself)."""
         name = f"t{uuid.uuid4().hex[:20]}"
         _create_bucket(self.endpoint, name)
         return name
+
+    def media_environment(self, bucket: str) -> dict[str, str]:
+        """The app's MEDIA_* settings for `bucket` on this server (MEDIA_STORE=s3)."""
+        return {
+            "MEDIA_STORE": "s3", "MEDIA_S3_BUCKET": bucket, "MEDIA_S3_ENDPOINT": self.endpoint,
+            "MEDIA_S3_REGION": REGION, "MEDIA_S3_ACCESS_KEY_ID": ACCESS_KEY, "MEDIA_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+            "MEDIA_S3_TIMEOUT_S": "5",
+        }
 
     def store_options(self) -> dict[str, object]:
         return {

@@ -250,12 +250,36 @@ def media_root() -> Path:
     return get_settings().media.root
 
 
+def photo_store() -> Any:
+    """The store the app keeps finished photos in (MEDIA_STORE: folder or a bucket)."""
+    from server.config import get_settings
+    from server.photos.service import store_of
+
+    return store_of(get_settings())
+
+
 def stored_files() -> list[str]:
-    """Every file under MEDIA_ROOT, partial uploads included, as relative paths."""
+    """Every finished object in the photo store, and every file under MEDIA_ROOT (uploads
+    still arriving, or anything else left there), as relative paths / keys."""
     root = media_root()
-    if not root.exists():
-        return []
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    local = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    store = photo_store()
+    if store.kind == "folder":
+        return local
+    return sorted({*local, *store.keys()})
+
+
+def stored_bytes(key: str) -> bytes | None:
+    """The bytes the photo store holds under `key` (e.g. `derived/ab/cd/<sha>-thumb.jpg`)."""
+    return photo_store().read(key)
+
+
+def original_key(digest: str, extension: str = "jpg") -> str:
+    return f"{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
+
+
+def derived_key(digest: str, variant: str) -> str:
+    return f"derived/{digest[:2]}/{digest[2:4]}/{digest}-{variant}.jpg"
 
 
 async def photo_count(database: Any) -> int:

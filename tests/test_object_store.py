@@ -1,13 +1,12 @@
 """The real S3 server of the tests (tests/object_store.py: Swift + s3api + tempauth) answers
-the S3 API as a bucket would: signed writes and reads, listing by prefix, presigned URLs
-that expire, and unsigned requests refused. Skipped where Swift is not installed
+the S3 API as a bucket would (the session's `swift` fixture, tests/conftest.py): signed
+writes and reads, listing by prefix, presigned URLs that expire, and unsigned requests
+refused. Skipped where Swift is not installed
 (`make test-deps` installs it)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import obstore
@@ -17,15 +16,6 @@ from obstore.store import S3Store
 from tests.object_store import SwiftServer, swift_installed
 
 pytestmark = pytest.mark.skipif(not swift_installed(), reason="Swift not installed: make test-deps")
-
-
-@pytest.fixture(scope="session")
-def swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SwiftServer]:
-    server = SwiftServer.start(Path(tmp_path_factory.mktemp("swift")))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

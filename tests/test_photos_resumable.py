@@ -1,4 +1,8 @@
-"""Resumable uploads: `PATCH /api/photos/{sha256}?offset=&total=` and `GET …/upload`."""
+"""Resumable uploads: `PATCH /api/photos/{sha256}?offset=&total=` and `GET …/upload`.
+
+Each test runs with photos in the folder and in a bucket (`media_store`, tests/conftest.py):
+the pieces are staged on the local disk either way, and only a whole, verified photo
+reaches the store."""
 
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from server.photos.models import Photo
 from tests.photo_helpers import (
     assert_nothing_stored,
     jpeg,
-    media_root,
+    original_key,
     photo_like,
     pieces,
     sha,
     signed_in_api,
+    stored_bytes,
     stored_files,
     streaming_client,
     text_named_jpg,
@@ -42,7 +47,7 @@ def thirds(data: bytes) -> list[tuple[int, bytes]]:
     return [(0, data[:a]), (a, data[a:b]), (b, data[b:])]
 
 
-async def test_an_upload_in_three_pieces(client: AsyncTestClient, database: Database) -> None:
+async def test_an_upload_in_three_pieces(client: AsyncTestClient, database: Database, media_store: str) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg(image=photo_like(1000, 750), gps=(32.1, 118.7))
     digest, total = sha(data), len(data)
@@ -82,7 +87,7 @@ async def test_an_upload_in_three_pieces(client: AsyncTestClient, database: Data
     assert (again.status_code, again.json()["sha256"]) == (200, digest)
 
 
-async def test_an_interrupted_piece_is_resumed_from_what_arrived(client: AsyncTestClient, database: Database) -> None:
+async def test_an_interrupted_piece_is_resumed_from_what_arrived(client: AsyncTestClient, database: Database, media_store: str) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg(image=photo_like(1200, 900))
     digest, total = sha(data), len(data)
@@ -107,10 +112,10 @@ async def test_an_interrupted_piece_is_resumed_from_what_arrived(client: AsyncTe
     resumed_at = o2 + 10_000
     rest = await patch(client, headers, digest, data[resumed_at:], resumed_at, total)
     assert rest.status_code == 201, rest.text
-    assert (media_root() / digest[:2] / digest[2:4] / f"{digest}.jpg").read_bytes() == data
+    assert stored_bytes(original_key(digest)) == data
 
 
-async def test_a_refused_upload_leaves_no_pieces(client: AsyncTestClient, database: Database) -> None:
+async def test_a_refused_upload_leaves_no_pieces(client: AsyncTestClient, database: Database, media_store: str) -> None:
     headers = await signed_in_api(client, database, "wei", "inspector", language="zh")
     data = text_named_jpg()
     digest, total = sha(data), len(data)
@@ -125,7 +130,7 @@ async def test_a_refused_upload_leaves_no_pieces(client: AsyncTestClient, databa
     assert await progress(client, digest) == {"offset": 0, "complete": False, "total": None}
 
 
-async def test_pieces_that_do_not_add_up_to_the_hash_are_refused(client: AsyncTestClient, database: Database) -> None:
+async def test_pieces_that_do_not_add_up_to_the_hash_are_refused(client: AsyncTestClient, database: Database, media_store: str) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg()
     digest, total = sha(data), len(data)
@@ -138,7 +143,7 @@ async def test_pieces_that_do_not_add_up_to_the_hash_are_refused(client: AsyncTe
     await assert_nothing_stored(database)
 
 
-async def test_totals_and_offsets_are_checked(client: AsyncTestClient, database: Database) -> None:
+async def test_totals_and_offsets_are_checked(client: AsyncTestClient, database: Database, media_store: str) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg()
     digest, total = sha(data), len(data)
@@ -165,7 +170,7 @@ async def test_totals_and_offsets_are_checked(client: AsyncTestClient, database:
 
 
 async def test_starting_again_with_another_total_replaces_the_old_pieces(
-    client: AsyncTestClient, database: Database
+    client: AsyncTestClient, database: Database, media_store: str
 ) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg()
@@ -175,7 +180,7 @@ async def test_starting_again_with_another_total_replaces_the_old_pieces(
     assert [name for name in stored_files() if name.startswith("partial")] == []
 
 
-async def test_resumable_uploads_need_a_signed_in_user(client: AsyncTestClient, database: Database) -> None:
+async def test_resumable_uploads_need_a_signed_in_user(client: AsyncTestClient, database: Database, media_store: str) -> None:
     data = jpeg()
     await client.get("/login")
     response = await client.patch(
@@ -190,7 +195,7 @@ async def test_resumable_uploads_need_a_signed_in_user(client: AsyncTestClient, 
 
 
 async def test_a_whole_upload_overtaking_a_resumable_one_clears_its_pieces(
-    client: AsyncTestClient, database: Database
+    client: AsyncTestClient, database: Database, media_store: str
 ) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg()

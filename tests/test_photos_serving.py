@@ -1,4 +1,5 @@
-"""Serving photos: `GET /photos/{sha256}/display|thumb`, only to users allowed to see them."""
+"""Serving photos: `GET /photos/{sha256}/display|thumb`, only to users allowed to see them,
+streamed from the folder or from the bucket (`media_store`, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from server.accounts.passwords import hash_password
 from server.workorders.models import CompletionPhoto, WorkOrder, WorkOrderCompletion, WorkOrderDefect
 from tests.conftest import make_client, sign_in
 from tests.factories import PASSWORD, add_site_with_asset
-from tests.photo_helpers import jpeg, media_root, photo_like, sha, signed_in_api
+from tests.photo_helpers import derived_key, jpeg, photo_like, photo_store, sha, signed_in_api, stored_bytes
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)
 
@@ -106,7 +107,9 @@ async def upload(client: AsyncTestClient, headers: dict[str, str], data: bytes) 
     return sha(data)
 
 
-async def test_who_sees_which_photo(client: AsyncTestClient, database: Database, database_url: str) -> None:
+async def test_who_sees_which_photo(
+    client: AsyncTestClient, database: Database, database_url: str, media_store: str
+) -> None:
     site = await add_site_with_asset(database)
     ivy_headers = await signed_in_api(client, database, "ivy", "inspector")
     ordered = await upload(client, ivy_headers, jpeg(200, 150))  # evidence of a defect on con1's order
@@ -166,7 +169,7 @@ async def test_who_sees_which_photo(client: AsyncTestClient, database: Database,
             await other.__aexit__(None, None, None)
 
 
-async def test_signed_out_is_401_even_for_a_browser(client: AsyncTestClient, database: Database) -> None:
+async def test_signed_out_is_401_even_for_a_browser(client: AsyncTestClient, database: Database, media_store: str) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     digest = await upload(client, headers, jpeg())
     await client.post("/logout", headers=headers)
@@ -177,7 +180,9 @@ async def test_signed_out_is_401_even_for_a_browser(client: AsyncTestClient, dat
         assert response.json()["code"] == "not_signed_in"
 
 
-async def test_served_sizes_are_cached_for_good_and_revalidate_by_etag(client: AsyncTestClient, database: Database) -> None:
+async def test_served_sizes_are_cached_for_good_and_revalidate_by_etag(
+    client: AsyncTestClient, database: Database, media_store: str
+) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg(image=photo_like(2400, 1800), gps=(32.1, 118.7), taken="2026:11:20 10:15:30")
     digest = await upload(client, headers, data)  # its own photo: visible to ivy
@@ -186,6 +191,8 @@ async def test_served_sizes_are_cached_for_good_and_revalidate_by_etag(client: A
         response = await client.get(f"/photos/{digest}/{variant}")
         assert response.status_code == 200
         assert response.headers["content-type"] == "image/jpeg"
+        assert response.content == stored_bytes(derived_key(digest, variant))
+        assert response.headers["content-length"] == str(len(response.content))
         cache = response.headers["cache-control"]
         assert "immutable" in cache and "private" in cache and "max-age=31536000" in cache
         assert response.headers["etag"].startswith('"') and digest in response.headers["etag"]
@@ -204,17 +211,17 @@ async def test_served_sizes_are_cached_for_good_and_revalidate_by_etag(client: A
 
 @pytest.mark.parametrize("loss", ["deleted", "emptied"])
 async def test_a_lost_derived_size_is_made_again_from_the_original(
-    client: AsyncTestClient, database: Database, loss: str
+    client: AsyncTestClient, database: Database, loss: str, media_store: str
 ) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     digest = await upload(client, headers, jpeg(400, 300, orientation=6))
-    path = media_root() / "derived" / digest[:2] / digest[2:4] / f"{digest}-thumb.jpg"
-    before = path.read_bytes()
+    key = derived_key(digest, "thumb")
+    before = stored_bytes(key)
     if loss == "deleted":
-        path.unlink()
+        photo_store().delete(key)
     else:
-        path.write_bytes(b"")  # what a power cut can leave of a file not yet flushed
+        photo_store().write(key, b"")  # what a power cut can leave of a file not yet flushed
     response = await client.get(f"/photos/{digest}/thumb")
     assert response.status_code == 200
     assert Image.open(io.BytesIO(response.content)).size == (240, 320)
-    assert path.read_bytes() == before == response.content
+    assert stored_bytes(key) == before == response.content

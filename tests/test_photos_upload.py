@@ -1,7 +1,8 @@
 """Uploading photos through HTTP (docs/sync.md §1): PUT, /missing, and every refusal.
 
 After each refusal nothing is stored: no Photo row, no file under MEDIA_ROOT (not even a
-partial one).
+partial one), no object in the bucket. The tests taking `media_store` run twice: photos in
+the folder, and in a bucket on a real S3 server (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ from tests.photo_helpers import (
     heic_like,
     jpeg,
     lazy_body,
+    derived_key,
     media_root,
+    original_key,
     photo_count,
     photo_like,
     pieces,
     png,
     sha,
     signed_in_api,
+    stored_bytes,
     stored_files,
     streaming_client,
     text_named_jpg,
@@ -50,7 +54,9 @@ async def put(client: AsyncTestClient, headers: dict[str, str], data: bytes, nam
     )
 
 
-async def test_a_photo_is_stored_under_its_hash_with_both_sizes(client: AsyncTestClient, database: Database) -> None:
+async def test_a_photo_is_stored_under_its_hash_with_both_sizes(
+    client: AsyncTestClient, database: Database, media_store: str
+) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg(image=photo_like(1600, 1200), quality=85)
     digest = sha(data)
@@ -61,11 +67,9 @@ async def test_a_photo_is_stored_under_its_hash_with_both_sizes(client: AsyncTes
     assert response.json() == {
         "sha256": digest, "width": 1600, "height": 1200, "media_type": "image/jpeg", "size_bytes": len(data),
     }
-    root = media_root()
-    original = root / digest[:2] / digest[2:4] / f"{digest}.jpg"
-    assert original.read_bytes() == data
-    display = Image.open(root / "derived" / digest[:2] / digest[2:4] / f"{digest}-display.jpg")
-    thumb = Image.open(root / "derived" / digest[:2] / digest[2:4] / f"{digest}-thumb.jpg")
+    assert stored_bytes(original_key(digest)) == data
+    display = Image.open(io.BytesIO(stored_bytes(derived_key(digest, "display")) or b""))
+    thumb = Image.open(io.BytesIO(stored_bytes(derived_key(digest, "thumb")) or b""))
     assert (display.format, display.size) == ("JPEG", (1600, 1200))
     assert (thumb.format, thumb.size) == ("JPEG", (320, 240))
     assert len(stored_files()) == 3
@@ -78,7 +82,7 @@ async def test_a_photo_is_stored_under_its_hash_with_both_sizes(client: AsyncTes
     assert event.user_id == photo.uploaded_by
 
 
-async def test_the_same_photo_twice_is_stored_once(client: AsyncTestClient, database: Database) -> None:
+async def test_the_same_photo_twice_is_stored_once(client: AsyncTestClient, database: Database, media_store: str) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg()
     first = await put(client, headers, data)
@@ -92,7 +96,7 @@ async def test_the_same_photo_twice_is_stored_once(client: AsyncTestClient, data
     assert len(events) == 1
 
 
-async def test_one_photo_sent_twice_at_once_is_stored_once(database: Database) -> None:
+async def test_one_photo_sent_twice_at_once_is_stored_once(database: Database, media_store: str) -> None:
     """Two phones (or two tabs) racing with the same photo: one row, both answered with it."""
     import asyncio
 
@@ -143,7 +147,9 @@ async def test_missing_refuses_bad_queries(
     assert (response.json()["code"], response.json()["field"]) == (code, field)
 
 
-async def test_a_hash_mismatch_is_refused_and_nothing_stored(client: AsyncTestClient, database: Database) -> None:
+async def test_a_hash_mismatch_is_refused_and_nothing_stored(
+    client: AsyncTestClient, database: Database, media_store: str
+) -> None:
     headers = await signed_in_api(client, database, "wei", "inspector", language="zh")
     data = jpeg()
     response = await put(client, headers, data, name=sha(data + b"?"))
@@ -174,7 +180,7 @@ REFUSALS = {
 @pytest.mark.parametrize("case", list(REFUSALS))
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_bad_files_are_refused_in_the_users_language(
-    client: AsyncTestClient, database: Database, case: str, language: str
+    client: AsyncTestClient, database: Database, case: str, language: str, media_store: str
 ) -> None:
     make, status, code, english, chinese = REFUSALS[case]
     headers = await signed_in_api(client, database, f"user-{language}", "inspector", language=language)
@@ -203,7 +209,9 @@ async def test_the_pixel_limit_comes_from_the_settings(
     assert accepted.status_code == 201
 
 
-async def test_the_type_comes_from_the_bytes_not_the_content_type(client: AsyncTestClient, database: Database) -> None:
+async def test_the_type_comes_from_the_bytes_not_the_content_type(
+    client: AsyncTestClient, database: Database, media_store: str
+) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     for data, media_type in ((png(alpha=True), "image/png"), (webp(), "image/webp")):
         response = await put(client, headers, data)  # sent as image/jpeg
@@ -249,7 +257,9 @@ async def test_an_announced_length_over_the_limit_is_refused_before_reading(
     await assert_nothing_stored(database)
 
 
-async def test_an_upload_cut_off_half_way_is_never_stored(client: AsyncTestClient, database: Database) -> None:
+async def test_an_upload_cut_off_half_way_is_never_stored(
+    client: AsyncTestClient, database: Database, media_store: str
+) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg(image=photo_like(800, 600))
     async with streaming_client(client) as stream:
@@ -294,16 +304,18 @@ async def test_a_full_media_disk_is_507_and_nothing_is_recorded(
     assert (await put(client, headers, jpeg())).status_code == 201  # room again: it goes through
 
 
-async def test_a_phones_jpeg_is_its_own_display_size(client: AsyncTestClient, database: Database) -> None:
-    """Nothing to remove from it: the display size is the original, hard-linked, not a copy."""
+async def test_a_phones_jpeg_is_its_own_display_size(client: AsyncTestClient, database: Database, media_store: str) -> None:
+    """Nothing to remove from it: the display size is the original (in a folder hard-linked,
+    not a copy)."""
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = jpeg(image=photo_like(1600, 1200), quality=85)
     assert (await put(client, headers, data)).status_code == 201
     digest = sha(data)
-    original = media_root() / digest[:2] / digest[2:4] / f"{digest}.jpg"
-    display = media_root() / "derived" / digest[:2] / digest[2:4] / f"{digest}-display.jpg"
-    assert display.read_bytes() == data
-    assert display.stat().st_ino == original.stat().st_ino
+    assert stored_bytes(derived_key(digest, "display")) == stored_bytes(original_key(digest)) == data
+    if media_store == "folder":
+        original = media_root() / original_key(digest)
+        display = media_root() / derived_key(digest, "display")
+        assert display.stat().st_ino == original.stat().st_ino
 
 
 async def test_exif_position_and_time_are_read_into_the_row(client: AsyncTestClient, database: Database) -> None:
@@ -328,7 +340,9 @@ async def test_exif_position_and_time_are_read_into_the_row(client: AsyncTestCli
     assert (third.exif_lat, third.exif_lon, third.exif_taken_at) == (None, None, None)
 
 
-async def test_exif_orientation_is_applied_portrait_stays_portrait(client: AsyncTestClient, database: Database) -> None:
+async def test_exif_orientation_is_applied_portrait_stays_portrait(
+    client: AsyncTestClient, database: Database, media_store: str
+) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     # Stored 400×300 with the red corner top-left; orientation 6 = turn 90° clockwise to view.
     data = jpeg(400, 300, orientation=6, gps=(32.1, 118.7))
@@ -336,8 +350,7 @@ async def test_exif_orientation_is_applied_portrait_stays_portrait(client: Async
     assert (response.json()["width"], response.json()["height"]) == (300, 400)
     digest = sha(data)
     for variant, size in (("display", (300, 400)), ("thumb", (240, 320))):
-        path = media_root() / "derived" / digest[:2] / digest[2:4] / f"{digest}-{variant}.jpg"
-        image = Image.open(path)
+        image = Image.open(io.BytesIO(stored_bytes(derived_key(digest, variant)) or b""))
         assert image.size == size
         assert not image.getexif()  # no orientation left to apply twice
         red = image.convert("RGB").getpixel((image.width - 3, 3))
@@ -355,21 +368,20 @@ async def test_exif_orientation_is_applied_portrait_stays_portrait(client: Async
     ],
     ids=["in size (served as is, metadata removed)", "larger (re-encoded)", "rotated (re-encoded)"],
 )
-async def test_derived_sizes_carry_no_exif(client: AsyncTestClient, database: Database, make) -> None:
+async def test_derived_sizes_carry_no_exif(client: AsyncTestClient, database: Database, make, media_store: str) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
     data = make()
     assert b"Exif\x00\x00" in data
     assert (await put(client, headers, data)).status_code == 201
     digest = sha(data)
     for variant, limit in (("display", 1600), ("thumb", 320)):
-        raw = (media_root() / "derived" / digest[:2] / digest[2:4] / f"{digest}-{variant}.jpg").read_bytes()
+        raw = stored_bytes(derived_key(digest, variant)) or b""
         assert b"Exif" not in raw and b"TestCam" not in raw
         image = Image.open(io.BytesIO(raw))
         assert not image.getexif()
         assert max(image.size) <= limit
         image.load()  # whole and decodable
-    original = next(media_root().glob("*/*/*.jpg"))
-    assert b"Exif\x00\x00" in original.read_bytes()  # the original keeps it, as evidence
+    assert b"Exif\x00\x00" in (stored_bytes(original_key(digest)) or b"")  # the original keeps it, as evidence
 
 
 async def test_uploads_need_a_signed_in_user_and_the_csrf_header(client: AsyncTestClient, database: Database) -> None:

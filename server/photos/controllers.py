@@ -9,6 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, patch, post,
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
 
 from server.accounts.guards import signed_in
 from server.config import get_settings
@@ -142,7 +143,7 @@ class PhotoController(Controller):
     @get("/{sha256:str}/{variant:str}")
     async def show(
         self, request: Request[Any, Any, Any], db: DbSession, sha256: FromPath[str], variant: FromPath[str]
-    ) -> Response[bytes]:
+    ) -> Response[Any]:
         """A derived size, cached for good by the browser (the name is the content)."""
         if variant not in VARIANTS or not service.is_sha256(sha256):
             raise HTTPException(status_code=404, detail="error.404")
@@ -153,10 +154,12 @@ class PhotoController(Controller):
         if _matches(request.headers.get("if-none-match"), etag):
             return Response(content=b"", status_code=304, headers=headers)
         database: Database = request.app.state.db
-        content = await service.derived_image(database, get_settings(), sha256, variant)
-        if content is None:
+        opened = await service.derived_image(database, get_settings(), sha256, variant)
+        if opened is None:
             raise HTTPException(status_code=404, detail="error.404")
-        return Response(content=content, media_type="image/jpeg", headers=headers)
+        # Streamed from the store after the access check, never a redirect to it (docs/sync.md §1).
+        headers["Content-Length"] = str(opened.size)
+        return Stream(opened.chunks, media_type="image/jpeg", headers=headers)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -1,7 +1,7 @@
 """Taking photos in: which ones are missing, whole and resumable uploads, and ingest.
 
-Ingest = judge the bytes (images.process, in a worker thread), place the files
-(storage.MediaStore.put), then record the Photo row and a `photo.uploaded` audit event in
+Ingest = judge the bytes (images.process, in a worker thread), place the files in the
+photo store (stores.py: the MEDIA_ROOT folder or a bucket), then record the Photo row and a `photo.uploaded` audit event in
 one short write transaction. The files go first and the row last: a refusal or a failure
 at any step leaves neither, and a crash in between leaves only files that the next upload
 of the same photo overwrites with identical bytes.
@@ -31,7 +31,9 @@ from server.db import Database
 from server.errors import AppError
 from server.photos import images
 from server.photos.models import Photo
+from server.photos.settings import get_store_settings
 from server.photos.storage import MediaStore, storage_full_is_507
+from server.photos.stores import Opened, PhotoStore, StoreUnavailable, derived_key, opened_bytes, original_key, photo_store
 from server.photos.uploads import (
     UploadOffsetMismatch,
     discard_pieces,
@@ -101,8 +103,14 @@ def max_upload_bytes(settings: Settings) -> int:
     return int(settings.media.max_upload_mb * 1024 * 1024)
 
 
-def store_of(settings: Settings) -> MediaStore:
+def staging_of(settings: Settings) -> MediaStore:
+    """Uploads still arriving: always on this machine's disk, under MEDIA_ROOT/partial."""
     return MediaStore(settings.media.root)
+
+
+def store_of(settings: Settings) -> PhotoStore:
+    """Where finished photos are kept (MEDIA_STORE)."""
+    return photo_store(settings.media.root, get_store_settings())
 
 
 async def find_photo(database: Database, sha256: str) -> PhotoOut | None:
@@ -138,18 +146,20 @@ async def ingest(
     A photo already held is answered as it was stored the first time.
     """
     store = store_of(settings)
-    if store.derived(sha256, "display").exists():  # probably held: then skip all the work
+    # Probably held: then skip all the work (a photo whose row is there but whose files
+    # were lost is placed again below, and the row found then).
+    if await anyio.to_thread.run_sync(store.exists, derived_key(sha256, "display")):
         existing = await find_photo(database, sha256)
         if existing is not None:
             return Ingested(existing, created=False)
 
-    def judge_and_place() -> tuple[images.ProcessedPhoto, int, list[Path]]:
+    def judge_and_place() -> tuple[images.ProcessedPhoto, int, list[str]]:
         raw = data if data is not None else staged.read_bytes()  # type: ignore[union-attr]
         processed = images.process(raw, max_pixels=settings.media.max_pixels, site_timezone=settings.site.timezone)
         # A phone's JPEG has nothing to remove: its display size is the original, linked.
         display = None if processed.display == raw else processed.display
         with storage_full_is_507():
-            created = store.put(sha256, processed.extension, staged or raw, display, processed.thumb)
+            created = store.put(sha256, processed.extension, raw, display, processed.thumb, staged=staged)
         return processed, len(raw), created
 
     processed, size, created = await anyio.to_thread.run_sync(judge_and_place)
@@ -188,12 +198,12 @@ async def ingest(
         existing = await find_photo(database, sha256)
         if existing is not None:
             return Ingested(existing, created=False)
-        store.discard(created)
+        await anyio.to_thread.run_sync(store.discard, created)
         raise
     except BaseException:
-        store.discard(created)
+        await anyio.to_thread.run_sync(store.discard, created)
         raise
-    discard_pieces(store.resumable_files(sha256))  # a resumable upload of it, overtaken by a PUT
+    discard_pieces(staging_of(settings).resumable_files(sha256))  # a resumable upload of it, overtaken by a PUT
     return Ingested(PhotoOut.of(photo), created=True)
 
 
@@ -202,25 +212,20 @@ async def ingest_bytes(database: Database, settings: Settings, data: bytes, uplo
     return await ingest(database, settings, hashlib.sha256(data).hexdigest(), uploader, data=data)
 
 
-async def derived_image(database: Database, settings: Settings, sha256: str, variant: str) -> bytes | None:
-    """The bytes of a derived size; made again from the original if it was lost."""
-    path = store_of(settings).derived(sha256, variant)
-    try:
-        content = await anyio.Path(path).read_bytes()
-    except FileNotFoundError:
-        content = b""
-    if content:
-        return content
+async def derived_image(database: Database, settings: Settings, sha256: str, variant: str) -> Opened | None:
+    """A derived size, streamed from the store; made again from the original if it was lost."""
+    store = store_of(settings)
+    opened = await store.open(derived_key(sha256, variant))
+    if opened is not None:
+        return opened
     photo = await find_photo(database, sha256)
     if photo is None:
         return None
-    store = store_of(settings)
-    original = store.original(sha256, images.EXTENSIONS[photo.media_type])
+    original = original_key(sha256, images.EXTENSIONS[photo.media_type])
 
     def remake() -> bytes | None:
-        try:
-            raw = original.read_bytes()
-        except FileNotFoundError:
+        raw = store.read(original)
+        if raw is None:
             return None
         processed = images.process(raw, max_pixels=settings.media.max_pixels, site_timezone=settings.site.timezone)
         with storage_full_is_507():
@@ -228,7 +233,8 @@ async def derived_image(database: Database, settings: Settings, sha256: str, var
         return processed.display if variant == "display" else processed.thumb
 
     log.warning("derived %s of photo %s was missing; made again from the original", variant, sha256)
-    return await anyio.to_thread.run_sync(remake)
+    content = await anyio.to_thread.run_sync(remake)
+    return opened_bytes(content) if content is not None else None
 
 
 def _hash_mismatch() -> AppError:
@@ -249,7 +255,7 @@ async def receive_whole(
     limit = max_upload_bytes(settings)
     if content_length is not None and content_length > limit:
         raise too_large(settings.media.max_upload_mb)  # before reading a byte of it
-    store = store_of(settings)
+    store = staging_of(settings)
     with storage_full_is_507():  # even the folder for it may not fit on a full disk
         staged = store.staging_file()
     try:
@@ -289,7 +295,7 @@ async def receive_piece(
     if offset < 0 or offset > total:
         raise AppError(422, "upload_offset_invalid", "photos.offset_invalid", field="offset")
     existing = await find_photo(database, sha256)
-    store = store_of(settings)
+    store = staging_of(settings)
     if existing is not None:
         discard_pieces(store.resumable_files(sha256))
         return ChunkReceived(existing.size_bytes, existing.size_bytes, Ingested(existing, created=False))
@@ -317,12 +323,19 @@ async def receive_piece(
         now = pieces.tell()
         if now < total:
             return ChunkReceived(now, total)
+        keep = False
         try:
             if await anyio.to_thread.run_sync(sha256_of_file, path) != sha256:
                 raise _hash_mismatch()
             done = await ingest(database, settings, sha256, uploader, staged=path)
+        except StoreUnavailable:
+            # Whole and verified, only the store was away: the phone's retry (from offset
+            # `total`, an empty piece) completes it without sending the bytes again.
+            keep = True
+            raise
         finally:
-            path.unlink(missing_ok=True)  # moved away when stored; otherwise no longer wanted
+            if not keep:
+                path.unlink(missing_ok=True)  # moved away when stored; otherwise no longer wanted
         return ChunkReceived(total, total, done)
 
 
@@ -332,7 +345,7 @@ async def upload_progress(database: Database, settings: Settings, sha256: str) -
     existing = await find_photo(database, sha256)
     if existing is not None:
         return {"offset": existing.size_bytes, "total": existing.size_bytes, "complete": True}
-    for path in store_of(settings).resumable_files(sha256):
+    for path in staging_of(settings).resumable_files(sha256):
         try:
             return {"offset": path.stat().st_size, "total": int(path.name.split(".")[1]), "complete": False}
         except (FileNotFoundError, ValueError):  # completed or abandoned meanwhile
