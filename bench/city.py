@@ -120,26 +120,38 @@ async def build_city(url: str, scale: float, now: dt.datetime) -> dict[str, int]
         per = math.ceil(n_insp / months)
         for m in range(months):
             lo, hi = m * per, min(n_insp, (m + 1) * per)
+            # The month's inspections and their clause results are made in temporary tables
+            # first, so each inspection row carries its clause counts as sync stores them.
+            await conn.execute("DROP TABLE IF EXISTS m_ins; DROP TABLE IF EXISTS m_cr")
             await conn.execute(
-                """WITH made AS (
-                   INSERT INTO inspections (id, asset_id, inspector_id, device_id, observed_at, received_at, lat, lon,
+                """CREATE TEMP TABLE m_ins AS
+                   SELECT g, md5('city-insp-' || g)::uuid AS id, a.id AS asset_id, a.category, a.lat, a.lon, s.t
+                   FROM (SELECT g, $4::timestamptz + (g::float8 / $3) * interval '365 days' AS t,
+                                md5('city-asset-' || ((g::bigint * 7919) % $5))::uuid AS asset
+                         FROM generate_series($1::int, $2::int - 1) g) s
+                   JOIN assets a ON a.id = s.asset""", lo, hi, n_insp, year_start, n_assets)
+            await conn.execute(
+                """CREATE TEMP TABLE m_cr AS
+                   SELECT m.id AS inspection_id, c.clause_id,
+                          CASE WHEN m.g % 10 = 0 AND c.clause_id LIKE '%-1' THEN 'fail'
+                               WHEN random() < 0.05 THEN 'exempt' ELSE 'pass' END AS result
+                   FROM m_ins m JOIN city_clauses c ON c.category = m.category""")
+            await conn.execute(
+                """INSERT INTO inspections (id, asset_id, inspector_id, device_id, observed_at, received_at, lat, lon,
                        accuracy_m, observations, damages, not_applicable, notes, standards_version,
-                       client_standards_version, verdict, content_hash, kind)
-                   SELECT md5('city-insp-' || g)::uuid, a.id, ($4::uuid[])[1 + g % cardinality($4::uuid[])], 'city',
-                          t, t + interval '3 minutes', a.lat, a.lon, 5.0, '{}'::jsonb, '[]'::jsonb, '[]'::jsonb, '',
-                          $5, $5, CASE WHEN g % 10 = 0 THEN 'non_compliant' ELSE 'compliant' END,
-                          md5('a' || g) || md5('b' || g), 'inspection'
-                   FROM (SELECT g, $6::timestamptz + (g::float8 / $3) * interval '365 days' AS t,
-                                md5('city-asset-' || ((g::bigint * 7919) % $7))::uuid AS asset
-                         FROM generate_series($1, $2 - 1) g) s
-                   JOIN assets a ON a.id = s.asset
-                   RETURNING id, verdict, asset_id)
-                   INSERT INTO clause_results (inspection_id, clause_id, result)
-                   SELECT m.id, c.clause_id,
-                          CASE WHEN m.verdict = 'non_compliant' AND c.clause_id LIKE '%-1' THEN 'fail'
-                               WHEN random() < 0.05 THEN 'exempt' ELSE 'pass' END
-                   FROM made m JOIN assets a ON a.id = m.asset_id JOIN city_clauses c ON c.category = a.category""",
-                lo, hi, n_insp, inspectors, version, year_start, n_assets)
+                       client_standards_version, verdict, content_hash, kind, clause_passes, clause_exempts,
+                       clause_fails)
+                   SELECT m.id, m.asset_id, ($1::uuid[])[1 + m.g % cardinality($1::uuid[])], 'city',
+                          m.t, m.t + interval '3 minutes', m.lat, m.lon, 5.0, '{}'::jsonb, '[]'::jsonb, '[]'::jsonb,
+                          '', $2, $2, CASE WHEN m.g % 10 = 0 THEN 'non_compliant' ELSE 'compliant' END,
+                          md5('a' || m.g) || md5('b' || m.g), 'inspection', k.p, k.e, k.f
+                   FROM m_ins m JOIN (SELECT inspection_id, count(*) FILTER (WHERE result = 'pass') AS p,
+                                             count(*) FILTER (WHERE result = 'exempt') AS e,
+                                             count(*) FILTER (WHERE result = 'fail') AS f
+                                      FROM m_cr GROUP BY inspection_id) k ON k.inspection_id = m.id
+                   ORDER BY m.g""", inspectors, version)
+            await conn.execute("INSERT INTO clause_results (inspection_id, clause_id, result) "
+                               "SELECT inspection_id, clause_id, result FROM m_cr")
             print(f"  inspections {hi:,} of {n_insp:,} ({load()})", flush=True)
         # Defects: asset (g * 37) mod A (distinct for g < A), on its latest inspection. g < n_def are
         # active (a quarter ordered, a twentieth fixed), the next n_closed closed.
