@@ -134,7 +134,7 @@ async def asset_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.d
     """
     where = [Zone.site_id == site.id, Asset.active.is_(True), Asset.created_at < end, *_asset_filter(only)]
     conn = await db.connection()  # plain Core rows: no ORM bookkeeping for 10,000s of tuples
-    # The month's inspections of those assets in one pass, ranked per asset: the latest
+    # The month's inspections in one pass, ranked per asset: the latest
     # (observed last; then received last, then the larger id) with how many there were. Its
     # clause counts are the ones sync stored on it; a row stored without them (None) has its
     # clause results counted instead (COALESCE evaluates that subquery only then).
@@ -144,12 +144,10 @@ async def asset_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.d
                Inspection.clause_fails, func.count().over(partition_by=Inspection.asset_id).label("n"),
                func.row_number().over(partition_by=Inspection.asset_id, order_by=(
                    Inspection.observed_at.desc(), Inspection.received_at.desc(), Inspection.id.desc())).label("rank"))
-        .select_from(Zone)
-        .join(Asset, Asset.zone_id == Zone.id)
-        .join(Inspection, Inspection.asset_id == Asset.id)
         .where(Inspection.observed_at >= start, Inspection.observed_at < end,
-               Inspection.kind == "inspection", *where)  # a hazard report is not an inspection
-        .subquery()
+               Inspection.kind == "inspection")  # a hazard report is not an inspection
+        .subquery()  # every asset's; the join below keeps the register's
+
     )
     latest = select(ranked).where(ranked.c.rank == 1).subquery()
 
