@@ -233,7 +233,7 @@ async def close_months_before(url: str, month: str, n: int = 11) -> float:
     from server.config import DatabaseSettings
     from server.db import Database
     from server.scoring.months import Month
-    from server.scoring.rules import load_rules
+    from server.scoring.rules import NoRuleInForce, load_rules
     from server.scoring.service import close_month, closing_in_force, require_site
     from server.accounts.models import User
     from sqlalchemy import select
@@ -248,6 +248,10 @@ async def close_months_before(url: str, month: str, n: int = 11) -> float:
             async with db.session() as session:
                 site = await require_site(session)
                 admin = (await session.execute(select(User.id).where(User.username == "admin"))).scalar_one()
+                try:
+                    rules.for_date(past.first_day)
+                except NoRuleInForce:  # before the first scoring rule: nothing to close
+                    continue
                 if await closing_in_force(session, site, past) is None:
                     await close_month(session, site, past, standards, rules, admin)
     finally:
