@@ -27,6 +27,8 @@ BENCHMARKS = [
      ["bench.load", "--backend", "postgresql", "--workers", "2", "--think", "2", "--batch", "5"]),
     ("load flat out, SQLite, 1 worker", ["bench.load", "--backend", "sqlite", "--workers", "1", "--think", "2"]),
     ("ingest flat out, PostgreSQL, 2 workers", ["bench.sync", "--backend", "postgresql", "--workers", "2", "--clients", "4"]),
+    # Builds 2,000,000 inspections on PostgreSQL first (about 3-5 minutes on the project's machine).
+    ("city scale, PostgreSQL: map, GeoJSON, scores, PDF, 4-worker ingest", ["bench.city"]),
 ]
 
 

@@ -24,7 +24,7 @@ from server.assets.models import Asset
 from server.defects.lifecycle import respond_by
 from server.defects.models import SEVERITIES
 from server.photos.models import Photo
-from server.inspections.service import MAX_NOTES, MAX_PHOTOS
+from server.inspections.service import MAX_NOTES, MAX_PHOTOS, clause_counts
 from sync.context import ActiveDefect, AssetInfo, AuditEntry, BatchState, Plan
 from sync.fields import SHA256_HEX, BodyChecker, Position
 from sync.protocol import RecordRefused, SyncRecord, invalid
@@ -106,6 +106,7 @@ def _plan(state: BatchState, record: SyncRecord, asset: AssetInfo, observed_at: 
         "observations": {"hazard": {"category": category, "severity": severity}}, "damages": [],
         "not_applicable": [], "notes": notes, "standards_version": version, "client_standards_version": None,
         "verdict": "non_compliant", "content_hash": record.content_hash, "kind": KIND,
+        **clause_counts(()),  # no clause results; the same keys as an inspection's row (one INSERT a batch)
     })
     for ordinal, sha in enumerate(photos):
         plan.insert("inspection_photos", {"inspection_id": record.id, "ordinal": ordinal,

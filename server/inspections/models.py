@@ -49,6 +49,11 @@ class Inspection(Base):
     verdict: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(12), default="inspection", server_default="inspection")
+    # How many of clause_results passed, were exempt and failed, stored by sync with them so a
+    # month's scores need not count them per asset (None: not counted; scoring counts the rows).
+    clause_passes: Mapped[int | None] = mapped_column(Integer)
+    clause_exempts: Mapped[int | None] = mapped_column(Integer)
+    clause_fails: Mapped[int | None] = mapped_column(Integer)
 
     clause_results: Mapped[list["ClauseResult"]] = relationship(lazy="raise", cascade="all, delete-orphan")
     photos: Mapped[list["InspectionPhoto"]] = relationship(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from server.defects.service import track_defects
@@ -85,6 +86,13 @@ def plan_inspection(state: BatchState, record: SyncRecord) -> Plan:
     return _plan(state, record, asset, observed_at, position, notes or "", client_version or None, photos, standard, judged)
 
 
+def clause_counts(results: Iterable[str]) -> dict[str, int]:
+    """The counts stored on the inspection beside its clause results (scoring reads them)."""
+    results = list(results)
+    return {"clause_passes": results.count("pass"), "clause_exempts": results.count("exempt"),
+            "clause_fails": results.count("fail")}
+
+
 def _plan(state: BatchState, record: SyncRecord, asset: AssetInfo, observed_at: dt.datetime,
           position: Position | None, notes: str, client_version: str | None,
           photos: list[tuple[str, int | None]], standard: Standard,
@@ -101,6 +109,7 @@ def _plan(state: BatchState, record: SyncRecord, asset: AssetInfo, observed_at: 
         "not_applicable": body.get("not_applicable") or [], "notes": notes,
         "standards_version": standard.version, "client_standards_version": client_version,
         "verdict": verdict, "content_hash": record.content_hash, "kind": "inspection",
+        **clause_counts(judged["clauses"].values()),
     })
     for clause_id, result in judged["clauses"].items():
         plan.insert("clause_results", {"inspection_id": record.id, "clause_id": clause_id, "result": result})

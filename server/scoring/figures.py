@@ -299,31 +299,65 @@ def score_of(rule: ScoringRule, compliance: Fraction, timeliness: Fraction, cove
     return round_score(100 * (w["compliance"] * compliance + w["timeliness"] * timeliness + w["coverage"] * coverage))
 
 
-def figures_for(ref: Ref, assets: Iterable[AssetRow], orders: Iterable[OrderRow], rule: ScoringRule,
+@dataclass
+class AssetTally:
+    """What the figures need of a set of assets, summed: tallies of disjoint sets add up."""
+
+    assets: int = 0
+    inspected: int = 0
+    compliant: int = 0
+    non_compliant: int = 0
+    passes: int = 0
+    exempts: int = 0
+    fails: int = 0
+    inspections: int = 0
+
+    @classmethod
+    def of(cls, assets: Iterable[AssetRow]) -> AssetTally:
+        tally = cls()
+        for a in assets:
+            tally.assets += 1
+            tally.inspections += a.inspections
+            if a.inspections > 0:
+                tally.inspected += 1
+                tally.compliant += a.verdict == "compliant"
+                tally.non_compliant += a.verdict == "non_compliant"
+                tally.passes += a.passes
+                tally.exempts += a.exempts
+                tally.fails += a.fails
+        return tally
+
+    @classmethod
+    def total(cls, tallies: Iterable[AssetTally]) -> AssetTally:
+        out = cls()
+        for t in tallies:
+            for key in out.__dataclass_fields__:
+                setattr(out, key, getattr(out, key) + getattr(t, key))
+        return out
+
+
+def figures_for(ref: Ref, assets: Iterable[AssetRow] | AssetTally, orders: Iterable[OrderRow], rule: ScoringRule,
                 now: dt.datetime, *, month_over: bool = True, vetoes: Iterable[VetoRow] = ()) -> Figures:
-    """Apply the rule to one scope's rows (docs/scoring.md, "The rule" and "Edge cases")."""
-    assets = list(assets)
-    inspected = [a for a in assets if a.inspected]
-    compliant = sum(1 for a in inspected if a.verdict == "compliant")
-    non_compliant = sum(1 for a in inspected if a.verdict == "non_compliant")
-    passes = sum(a.passes for a in inspected)
-    exempts = sum(a.exempts for a in inspected)
-    fails = sum(a.fails for a in inspected)
+    """Apply the rule to one scope's rows (docs/scoring.md, "The rule" and "Edge cases");
+    the assets may come already tallied (`month_figures` tallies each place once)."""
+    tally = assets if isinstance(assets, AssetTally) else AssetTally.of(assets)
+    compliant, non_compliant = tally.compliant, tally.non_compliant
+    passes, exempts, fails = tally.passes, tally.exempts, tally.fails
     orders = list(orders)
     outcomes = [o.outcome(now) for o in orders]
     on_time = outcomes.count("on_time")
     late = outcomes.count("late")
     late_open = sum(1 for o, r in zip(orders, outcomes) if r == "late" and o.status in OPEN_STATUSES)
 
-    coverage = ratio(len(inspected), len(assets))
-    compliance = ratio(compliant, len(inspected))
+    coverage = ratio(tally.inspected, tally.assets)
+    compliance = ratio(compliant, tally.inspected)
     timeliness = ratio(on_time, on_time + late)
     notes: list[str] = []
     if not month_over:
         notes.append("provisional")
-    if not assets:
+    if not tally.assets:
         notes.append("no_assets")
-    elif not inspected:
+    elif not tally.inspected:
         notes.append("no_inspections")
     if timeliness is None:
         notes.append("no_orders_due")
@@ -342,9 +376,9 @@ def figures_for(ref: Ref, assets: Iterable[AssetRow], orders: Iterable[OrderRow]
                 band_payment, payment = payment, rule.veto.max_payment_pct
     return Figures(
         scope=ref.scope, kind=ref.kind, code=ref.code, name_zh=ref.name_zh, name_en=ref.name_en,
-        assets=len(assets), inspected=len(inspected), compliant=compliant, non_compliant=non_compliant,
-        undetermined=len(inspected) - compliant - non_compliant,
-        inspections=sum(a.inspections for a in assets),
+        assets=tally.assets, inspected=tally.inspected, compliant=compliant, non_compliant=non_compliant,
+        undetermined=tally.inspected - compliant - non_compliant,
+        inspections=tally.inspections,
         clause_pass=passes, clause_exempt=exempts, clause_fail=fails,
         orders_due=on_time + late, orders_on_time=on_time, orders_late=late, orders_late_open=late_open,
         orders_pending=outcomes.count("pending"), orders_cancelled=outcomes.count("cancelled"),
@@ -356,8 +390,19 @@ def figures_for(ref: Ref, assets: Iterable[AssetRow], orders: Iterable[OrderRow]
 
 def month_figures(data: MonthData, rule: ScoringRule) -> list[Figures]:
     """Figures for every scope of the month, in the order of `MonthData.refs()`."""
+    places = {place: AssetTally.of(rows) for place, rows in data._index()["asset_place"].items()}
+
+    def tally(ref: Ref) -> AssetTally:  # the same assets as data.assets_in(ref), a place at a time
+        if ref.kind == "site":
+            return AssetTally.total(places.values())
+        if ref.kind == "zone":
+            return AssetTally.total(t for (zone, _), t in places.items() if zone == ref.id)
+        if ref.kind == "category":
+            return AssetTally.total(t for (_, category), t in places.items() if category == ref.code)
+        return AssetTally.total(places[place] for place in ref.places if place in places)
+
     return [
-        figures_for(ref, data.assets_in(ref), data.orders_in(ref), rule, data.now, month_over=data.month_over,
+        figures_for(ref, tally(ref), data.orders_in(ref), rule, data.now, month_over=data.month_over,
                     vetoes=data.vetoes_in(ref))
         for ref in data.refs()
     ]

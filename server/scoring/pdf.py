@@ -328,8 +328,11 @@ def _map(pdf: FPDF, layout: MapLayout) -> None:
     pdf.set_text_color(0)
     pdf.set_line_width(0.1)
     pdf.set_draw_color(255)
-    for defect, x, y in layout.defects:
-        pdf.set_fill_color(SEVERITY_COLOURS.get(defect.severity, "#000000"))
+    colour = None
+    for defect, x, y in layout.defects:  # a city's month has 10,000s: the colour set only when it changes
+        if SEVERITY_COLOURS.get(defect.severity, "#000000") != colour:
+            colour = SEVERITY_COLOURS.get(defect.severity, "#000000")
+            pdf.set_fill_color(colour)
         cx, cy = at(x, y)
         pdf.circle(cx, cy, 0.8, style="DF")
     pdf.set_y(oy + layout.height * scale + 3)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, and_, case, false, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
@@ -39,9 +39,11 @@ def _id(value: Any) -> str:
 
 
 def _raw(column: Any) -> Any:
-    """A UUID column read without building uuid.UUID objects (50,000 of them cost a noticeable
-    share of a big month); `_id` turns the value into the usual text."""
-    return type_coerce(column, String)
+    """A UUID column read as text, without building UUID objects (100,000 of them, and hashing
+    them as dict keys, cost a noticeable share of a big month): SQLite's stored hex, or
+    PostgreSQL's canonical text (cast in the database: asyncpg would otherwise decode every
+    uuid into an object); `_id` turns the value into the usual text."""
+    return cast(column, String)
 
 
 async def find_site(db: AsyncSession, code: str | None = None) -> Site | None:
@@ -132,47 +134,43 @@ async def asset_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.d
     """
     where = [Zone.site_id == site.id, Asset.active.is_(True), Asset.created_at < end, *_asset_filter(only)]
     conn = await db.connection()  # plain Core rows: no ORM bookkeeping for 10,000s of tuples
-    register = await conn.execute(
-        select(_raw(Asset.id), _raw(Asset.zone_id), Asset.category).join(Zone, Zone.id == Asset.zone_id).where(*where)
+    # The month's inspections in one pass, ranked per asset: the latest
+    # (observed last; then received last, then the larger id) with how many there were. Its
+    # clause counts are the ones sync stored on it; a row stored without them (None) has its
+    # clause results counted instead (COALESCE evaluates that subquery only then).
+    ranked = (
+        select(Inspection.asset_id.label("asset_id"), Inspection.id.label("id"), Inspection.verdict,
+               Inspection.standards_version, Inspection.clause_passes, Inspection.clause_exempts,
+               Inspection.clause_fails, func.count().over(partition_by=Inspection.asset_id).label("n"),
+               func.row_number().over(partition_by=Inspection.asset_id, order_by=(
+                   Inspection.observed_at.desc(), Inspection.received_at.desc(), Inspection.id.desc())).label("rank"))
+        .where(Inspection.observed_at >= start, Inspection.observed_at < end,
+               Inspection.kind == "inspection")  # a hazard report is not an inspection
+        .subquery()  # every asset's; the join below keeps the register's
+
     )
-    # Per asset: how many inspections in the month and when the last one was observed. The
-    # join runs from the assets, so SQLite answers it from the (asset_id, observed_at) index
-    # alone; then each asset's latest inspection is fetched by that pair, with its clauses.
-    month = (
-        select(Asset.id.label("asset_id"), func.count().label("n"), func.max(Inspection.observed_at).label("last"))
+    latest = select(ranked).where(ranked.c.rank == 1).subquery()
+
+    def count(stored: Any, result: str) -> Any:
+        counted = (select(func.count()).select_from(ClauseResult)
+                   .where(ClauseResult.inspection_id == latest.c.id, ClauseResult.result == result).scalar_subquery())
+        return func.coalesce(stored, counted)
+
+    # The register, each asset with its latest inspection of the month (if any), in one answer.
+    found = await conn.execute(
+        select(_raw(Asset.id), _raw(Asset.zone_id), Asset.category, latest.c.n, _raw(latest.c.id), latest.c.verdict,
+               latest.c.standards_version, count(latest.c.clause_passes, "pass"),
+               count(latest.c.clause_exempts, "exempt"), count(latest.c.clause_fails, "fail"))
         .select_from(Zone)
         .join(Asset, Asset.zone_id == Zone.id)
-        .join(Inspection, Inspection.asset_id == Asset.id)
-        .where(Inspection.observed_at >= start, Inspection.observed_at < end, Inspection.kind == "inspection", *where)
-        .group_by(Asset.id)
-        .subquery()
+        .outerjoin(latest, latest.c.asset_id == Asset.id)
+        .where(*where)
     )
-
-    def count(result: str) -> Any:
-        return func.sum(case((ClauseResult.result == result, 1), else_=0))
-
-    latest = await conn.execute(
-        select(_raw(month.c.asset_id), month.c.n, _raw(Inspection.id), Inspection.verdict, Inspection.standards_version,
-               count("pass"), count("exempt"), count("fail"), Inspection.received_at)
-        .join(Inspection, and_(Inspection.asset_id == month.c.asset_id, Inspection.observed_at == month.c.last,
-                               Inspection.kind == "inspection"))  # a hazard report is not an inspection
-        .outerjoin(ClauseResult, ClauseResult.inspection_id == Inspection.id)
-        .group_by(month.c.asset_id, month.c.n, Inspection.id, Inspection.verdict, Inspection.standards_version,
-                  Inspection.received_at)
-    )
-    found: dict[Any, tuple[Any, ...]] = {}
-    for row in latest.all():
-        # Two inspections observed at the same instant: the later received (then the larger id) is the latest.
-        seen = found.get(row[0])
-        if seen is None or (row[8], row[2]) > (seen[8], seen[2]):
-            found[row[0]] = tuple(row)
     rows = []
-    for asset_id, zone_id, category in register.all():
-        hit = found.get(asset_id)
-        if hit is None:
+    for asset_id, zone_id, category, n, inspection_id, verdict, version, passes, exempts, fails in found.all():
+        if n is None:
             rows.append(AssetRow(_id(asset_id), _id(zone_id), category))
         else:
-            _, n, inspection_id, verdict, version, passes, exempts, fails, _received = hit
             rows.append(AssetRow(_id(asset_id), _id(zone_id), category, int(n), _id(inspection_id), verdict,
                                  int(passes or 0), int(exempts or 0), int(fails or 0), version))
     rows.sort(key=lambda r: r.asset_id)
