@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -53,6 +54,7 @@ from server.sites.controllers import choose_site
 from server.web import localtime
 from server.standards_pages.controllers import StandardsController
 from server.text import check_request_text
+from server.workorders.nav import load_review_count
 from server.workorders.controllers import ContractorController
 from server.workorders.jobs import jobs_lifespan
 from sync.controllers import SyncController
@@ -70,6 +72,13 @@ def _template_engine(directory: Path) -> JinjaTemplateEngine:
     )
     env.filters["localtime"] = localtime
     return JinjaTemplateEngine.from_environment(env)
+
+
+async def before_page(request: Any) -> None:
+    """Litestar `before_request`: the one text rule for URLs (server/text.py), then the count
+    of orders to review for a staff member's page (server/workorders/nav.py)."""
+    await check_request_text(request)
+    await load_review_count(request)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Litestar:
@@ -142,7 +151,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ),
         middleware=[DefineMiddleware(SessionErrorMiddleware)],
         before_send=[add_security_headers],
-        before_request=check_request_text,  # the one text rule for URLs (server/text.py)
+        before_request=before_page,  # the text rule for URLs; the staff's review count
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
         # Phones on weak signal: text goes gzipped (photos are JPEG and gain nothing).
         compression_config=CompressionConfig(
