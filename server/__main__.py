@@ -164,7 +164,7 @@ def _rounds_missed(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from server.rounds.report import cli_week
 
-    return cli_week(args.week)
+    return cli_week(args.week, args.site)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_sub = report.add_subparsers(dest="report", required=True)
     week = report_sub.add_parser("week", help="the weekly report of an ISO week: per inspector and per contractor")
     week.add_argument("week", help="the week, YYYY-Www (e.g. 2026-W47), in the site's time zone")
+    week.add_argument("--site", help="the site (code); needed when there are several")
     week.set_defaults(func=_report)
     score = sub.add_parser("score", help="score a month: coverage, compliance, timeliness, score and payment band")
     score.add_argument("--month", required=True, help="the month, YYYY-MM, in the site's time zone")

@@ -203,7 +203,16 @@ async def test_the_missed_round_job_marks_once_across_workers_and_alerts(client:
     page = await client.get("/supervise/rounds")
     assert 'data-missed="Z:seating:2026-10-31"' in page.text
     assert '<span class="badge" data-unread>1</span>' in page.text
-    await _post(client, "/supervise/rounds/alerts/read", {})
+    # The notifications page lists it beside the work-order notices; "mark all read" clears both.
+    notices = await client.get("/supervise/notifications")
+    assert 'id="round-alerts" data-unread="1"' in notices.text
+    assert '<li class="notice unread" data-kind="missed">' in notices.text
+    assert "漏检：片区 Z，2026-10-31 – 2026-11-29，3 个中 1 个未检" in notices.text
+    read = await client.post("/supervise/notifications/read", data={"_csrf_token": client.cookies["fc_csrf"]},
+                             follow_redirects=False)
+    assert read.status_code == 303
+    notices = await client.get("/supervise/notifications")
+    assert 'id="round-alerts" data-unread="0"' in notices.text and '<li class="notice " data-kind="missed">' in notices.text
     assert '<span class="badge" data-unread>0</span>' in (await client.get("/supervise/rounds")).text
 
 

@@ -223,3 +223,45 @@ async def test_the_weekly_report_is_of_the_current_site_in_its_time_zone(databas
         assert csv.status_code == 200
     finally:
         await c.__aexit__(None, None, None)
+
+
+async def test_the_weekly_reports_contractors_are_the_sites_own(database: Database, world: World) -> None:
+    """An order has no site: it is the site's through its defects; a site's contractors are
+    those with a contract in its zones."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from server.rounds.report import week_report
+
+    async with database.session() as s:
+        order = await service.issue_order(s, world.users["super"], [world.defects["Z1-SE-1"]])
+        day = order.due_at.astimezone(ZoneInfo("Asia/Shanghai")).date()
+        monday = day - dt.timedelta(days=day.weekday())
+        north = (await s.execute(select(Site.id).where(Site.code == "N"))).scalar_one()
+        own = await week_report(s, monday, site_id=world.site)
+        other = await week_report(s, monday, site_id=north)
+        everywhere = await week_report(s, monday)
+    assert own.contractors and sum(c.open_late for c in own.contractors) == 1
+    assert other.contractors == []
+    assert sum(c.open_late for c in everywhere.contractors) == 1
+
+
+def test_the_cli_weekly_report_needs_a_site_when_there_are_several(database_url: str, world: World,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from server.__main__ import main
+    from server.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        assert main(["report", "week", "2026-W48"]) == 2
+        assert "--site" in capsys.readouterr().err
+        assert main(["report", "week", "2026-W48", "--site", "NOPE"]) == 2
+        assert "no site 'NOPE'" in capsys.readouterr().err
+        assert main(["report", "week", "2026-W48", "--site", "N"]) == 0
+        assert ",contractor," not in capsys.readouterr().out
+        assert main(["report", "week", "2026-W48", "--site", "T"]) == 0
+        assert ",contractor," in capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()

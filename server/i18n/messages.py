@@ -891,4 +891,5 @@ from server.i18n.admin_messages import MESSAGES as _ADMIN; MESSAGES.update(_ADMI
 from server.i18n.shell_messages import MESSAGES as _SHELL; MESSAGES.update(_SHELL)  # noqa: E402, E702
 from server.i18n.polish_messages import MESSAGES as _POLISH; MESSAGES.update(_POLISH)  # noqa: E402
 from server.i18n.hazard_messages import MESSAGES as _HAZARD; MESSAGES.update(_HAZARD)  # noqa: E402
+from server.i18n.h16c_messages import MESSAGES as _H16C; MESSAGES.update(_H16C)  # noqa: E402
 from server.i18n.h12c_messages import MESSAGES as _H12C; MESSAGES.update(_H12C)  # noqa: E402

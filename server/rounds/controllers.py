@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guards import role_in
@@ -21,7 +21,8 @@ from server.deps import DbSession
 from server.errors import AppError, _describe
 from server.rounds import report as weekly
 from server.rounds import service
-from server.rounds.models import EmergencyRound, MissedRound, RoundAlert
+from server.rounds.alerts import mark_round_alerts_read, unread_round_alerts
+from server.rounds.models import EmergencyRound, MissedRound
 from server.rounds.svgmap import emergency_map
 from server.sites.access import site_zone_ids
 from server.sites.models import Zone
@@ -43,8 +44,7 @@ async def _rounds_page(request: Request[Any, Any, Any], db: AsyncSession, error:
     missed = (await db.execute(select(MissedRound).where(MissedRound.zone_id.in_(site_zone_ids(user)))
                                .order_by(MissedRound.round_end.desc(), MissedRound.zone_id)
                                .limit(50))).scalars().all()
-    unread = (await db.execute(select(func.count()).select_from(RoundAlert).where(
-        RoundAlert.user_id == user.id, RoundAlert.read_at.is_(None)))).scalar_one()
+    unread = await unread_round_alerts(db, user.id, site_zone_ids(user))
     emergencies = (await db.execute(select(EmergencyRound).where(EmergencyRound.site_id == user.site_id).order_by(EmergencyRound.started_at.desc()).limit(20))).scalars().all()
     return render(
         request, "supervise/rounds.html", title_key="rounds.title", zones=zones, zone_of=names, versions=versions,
@@ -111,8 +111,7 @@ class RoundsPages(Controller):
     @post("/alerts/read")
     async def read_alerts(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
         await form_of(request)
-        await db.execute(update(RoundAlert).where(RoundAlert.user_id == user_of(request).id, RoundAlert.read_at.is_(None))
-                         .values(read_at=utcnow()))
+        await mark_round_alerts_read(db, user_of(request).id)
         return see_other("/supervise/rounds")
 
 

@@ -61,10 +61,19 @@ def _offset_s(timezone: str, bucket: int) -> int:
 def local(moment: dt.datetime, timezone: str) -> tuple[dt.date, str]:
     """The local day and "HH:MM" of an aware instant in `timezone` (as rounds-logic.js's
     localParts: one zone look-up per quarter hour, not per record)."""
-    ts = moment.timestamp()
-    seconds = int(ts // 60) * 60 + _offset_s(timezone, int(ts // 900))
-    days, rest = divmod(seconds, 86400)
-    return dt.date.fromordinal(719163 + days), f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
+    return local_epoch(moment.timestamp(), timezone)
+
+
+def local_minute(ts: float, timezone: str) -> int:
+    """Minutes from 1970-01-01 00:00 local time to the instant `ts` (seconds since the epoch)
+    in `timezone`: `// 1440` is the local day's number, `% 1440` the minute of that day."""
+    return int(ts // 60) + _offset_s(timezone, int(ts // 900)) // 60
+
+
+def local_epoch(ts: float, timezone: str) -> tuple[dt.date, str]:
+    """`local` of an instant given as seconds since the epoch."""
+    days, rest = divmod(local_minute(ts, timezone), 1440)
+    return dt.date.fromordinal(719163 + days), f"{rest // 60:02d}:{rest % 60:02d}"
 
 
 def _day(text: str) -> dt.date:

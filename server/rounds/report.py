@@ -18,21 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
 from server.assets.models import Asset
-from server.contractors.models import Contractor
+from server.contractors.models import Contract, ContractZone, Contractor
 from server.csvfile import csv_bytes
 from server.defects.models import Defect
 from server.errors import AppError
 from server.i18n import translate
 from server.inspections.models import Inspection
-from server.rounds.service import adherence_plan, count_adherence, raw_id, site_timezone
+from server.rounds.due import local_minute
+from server.rounds.service import adherence_plan, count_adherence, epoch_seconds, raw_id, site_timezone
 from server.sites.models import Zone
 from server.workorders.geo import distance_m
-from server.workorders.models import WorkOrder
+from server.workorders.models import WorkOrder, WorkOrderDefect
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -102,24 +103,33 @@ async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | No
     plan = await adherence_plan(db, monday, monday + dt.timedelta(days=6), site_id=site_id)
     read_lo, read_hi = (lo, hi) if plan.lo is None or plan.hi is None else (min(lo, plan.lo), max(hi, plan.hi))
     user_ids = {raw: uid for raw, uid in await db.execute(select(raw_id(User.id), User.id))}
-    rows = await db.execute(
-        select(raw_id(Inspection.inspector_id), raw_id(Inspection.asset_id), raw_id(Asset.zone_id), Asset.category,
-               Asset.active, Inspection.observed_at, Inspection.lat, Inspection.lon)
-        .outerjoin(Asset, Asset.id == Inspection.asset_id)
-        .where(Inspection.observed_at >= read_lo, Inspection.observed_at < read_hi,
-               *([Asset.zone_id.in_(site_zones)] if site_id else []))
+    # Core rows, not ORM ones; the assets as one map rather than a join per inspection; times
+    # as seconds since the epoch (server/rounds/service.py epoch_seconds).
+    conn = await db.connection()
+    asset_rows = select(raw_id(Asset.id), raw_id(Asset.zone_id), Asset.category, Asset.active)
+    by_asset = {raw: (zone_id, category, active) for raw, zone_id, category, active in await conn.execute(
+        asset_rows.where(Asset.zone_id.in_(site_zones)) if site_id else asset_rows)}
+    rows = await conn.execute(
+        select(raw_id(Inspection.inspector_id), raw_id(Inspection.asset_id), epoch_seconds(Inspection.observed_at),
+               Inspection.lat, Inspection.lon)
+        .where(Inspection.observed_at >= read_lo, Inspection.observed_at < read_hi)
         .order_by(Inspection.inspector_id, Inspection.observed_at, Inspection.id))
+    lo_s, hi_s = lo.timestamp(), hi.timestamp()
+    plan_lo = plan.lo.timestamp() if plan.lo is not None else None
+    plan_hi = plan.hi.timestamp() if plan.hi is not None else None
     assets: dict[uuid.UUID, set[object]] = {}
-    plan_lo, plan_hi = plan.lo, plan.hi
-    counted: list[tuple[Any, Any, str, dt.datetime, Any]] = []
+    counted: list[tuple[Any, Any, str, float, Any]] = []
     current: Any = None
     row: InspectorRow | None = None
     found: set[object] = set()
-    before: tuple[dt.date, float, float] | None = None
-    for raw_who, asset_id, zone_id, category, active, at, lat, lon in rows:
-        if plan_lo is not None and active and plan_lo <= at < plan_hi:  # type: ignore[operator]
-            counted.append((asset_id, zone_id, category, at, raw_who))
-        if not lo <= at < hi:
+    before: tuple[int, float, float] | None = None
+    for raw_who, asset_id, at, lat, lon in rows:
+        asset = by_asset.get(asset_id)
+        if asset is None and site_id:
+            continue
+        if asset is not None and plan_lo is not None and asset[2] and plan_lo <= at < plan_hi:  # type: ignore[operator]
+            counted.append((asset_id, asset[0], asset[1], at, raw_who))
+        if not lo_s <= at < hi_s:
             continue
         if row is None or raw_who != current:  # rows come inspector by inspector
             current = raw_who
@@ -131,7 +141,7 @@ async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | No
         found.add(asset_id)
         if lat is None or lon is None:
             continue
-        day = at.astimezone(zone).date()
+        day = local_minute(at, tz) // 1440
         if before is not None and before[0] == day:
             row.distance_m += distance_m(before[1], before[2], lat, lon)
         before = (day, lat, lon)
@@ -148,13 +158,22 @@ async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | No
         row.rounds_due, row.rounds_done = figure.due, figure.done
     report.inspectors = list(people.values())
 
-    companies = {c.id: ContractorRow(c.code, c.name) for c in
-                 (await db.execute(select(Contractor).order_by(Contractor.code))).scalars()}
+    # A site's contractors are those with a contract in its zones; its orders those of defects
+    # in its zones (an order has no site of its own).
+    contractors = select(Contractor).order_by(Contractor.code)
+    in_site: list[Any] = []
+    if site_id:
+        contractors = contractors.where(Contractor.id.in_(
+            select(Contract.contractor_id).join(ContractZone, ContractZone.contract_id == Contract.id)
+            .where(ContractZone.zone_id.in_(site_zones))))
+        in_site = [exists(select(1).select_from(WorkOrderDefect).join(Defect, Defect.id == WorkOrderDefect.defect_id)
+                          .where(WorkOrderDefect.work_order_id == WorkOrder.id, Defect.zone_id.in_(site_zones)))]
+    companies = {c.id: ContractorRow(c.code, c.name) for c in (await db.execute(contractors)).scalars()}
     orders = await db.execute(
         select(WorkOrder.contractor_id, WorkOrder.completed_at, WorkOrder.due_at)
         .where(((WorkOrder.completed_at >= lo) & (WorkOrder.completed_at < hi))
                | ((WorkOrder.due_at >= lo) & (WorkOrder.due_at < hi) & WorkOrder.completed_at.is_(None)
-                  & WorkOrder.status.notin_(("cancelled",)))))
+                  & WorkOrder.status.notin_(("cancelled",))), *in_site))
     for contractor_id, completed_at, due_at in orders:
         row = companies.get(contractor_id)
         if row is None:
@@ -233,13 +252,15 @@ def to_pdf(r: WeekReport) -> bytes:
     return bytes(pdf.output())
 
 
-def cli_week(week: str) -> int:
-    """`fieldcheck report week 2026-W47`: print the week's report as CSV."""
+def cli_week(week: str, site: str | None = None) -> int:
+    """`fieldcheck report week 2026-W47 [--site CODE]`: print one site's week as CSV (the only
+    site when there is one; several need `--site`)."""
     import asyncio
     import sys
 
     from server.config import get_settings
     from server.db import Database
+    from server.sites.models import Site
 
     try:
         monday = parse_week(week)
@@ -247,13 +268,23 @@ def cli_week(week: str) -> int:
         print(f"fieldcheck: not an ISO week (YYYY-Www): {week!r}", file=sys.stderr)
         return 2
 
-    async def run() -> bytes:
+    async def run() -> bytes | str:
         database = Database.connect(get_settings().db)
         try:
             async with database.session(write=False) as db:
-                return to_csv(await week_report(db, monday))
+                sites = dict((await db.execute(select(Site.code, Site.id).order_by(Site.code))).all())
+                if site is not None and site not in sites:
+                    return f"no site {site!r}; sites: {', '.join(sites) or 'none'}"
+                if site is None and len(sites) > 1:
+                    return f"several sites: choose one with --site ({', '.join(sites)})"
+                chosen = sites[site] if site is not None else next(iter(sites.values()), None)
+                return to_csv(await week_report(db, monday, site_id=chosen))
         finally:
             await database.dispose()
 
-    sys.stdout.write(asyncio.run(run()).decode("utf-8-sig"))
+    answer = asyncio.run(run())
+    if isinstance(answer, str):
+        print(f"fieldcheck: {answer}", file=sys.stderr)
+        return 2
+    sys.stdout.write(answer.decode("utf-8-sig"))
     return 0

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import Float, String, func, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
@@ -315,6 +317,25 @@ def raw_id(column: Any) -> Any:
     return type_coerce(column, String).label(None)
 
 
+class epoch_seconds(FunctionElement[float]):
+    """A timestamp column as seconds since 1970-01-01 UTC, a float computed by the database
+    (no datetime object per row): `extract(epoch …)` on PostgreSQL, `julianday` on SQLite,
+    whose timestamps are UTC text."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds)
+def _epoch_default(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
 async def adherence_plan(db: AsyncSession, first: dt.date, last: dt.date, *,
                          site_id: uuid.UUID | None = None) -> AdherencePlan:
     """Everything of `adherence` except the inspections (see `count_adherence`)."""
@@ -351,21 +372,27 @@ async def adherence_plan(db: AsyncSession, first: dt.date, last: dt.date, *,
     return plan
 
 
-def count_adherence(plan: AdherencePlan, rows: Iterable[tuple[Any, Any, str, dt.datetime, Any]]) -> AdherenceReport:
-    """The figures from the inspections (raw asset id, raw zone id, category, observed at, raw
-    inspector id) of active assets read between `plan.lo` and `plan.hi`: an asset is done in
-    a round when anyone inspected it in the round (in its window); for an inspector, when
-    they themselves did. One pass over the inspections, not over every asset."""
+def count_adherence(plan: AdherencePlan, rows: Iterable[tuple[Any, Any, str, float, Any]]) -> AdherenceReport:
+    """The figures from the inspections (raw asset id, raw zone id, category, observed at in
+    seconds since the epoch, raw inspector id) of active assets read between `plan.lo` and
+    `plan.hi`: an asset is done in a round when anyone inspected it in the round (in its
+    window); for an inspector, when they themselves did. One pass over the inspections, not
+    over every asset."""
     report, tz = plan.report, plan.timezone
     done: set[tuple[Any, Any, str, int]] = set()
     done_by: set[tuple[Any, Any, Any, str, int]] = set()
+    epoch_day = dt.date(1970, 1, 1).toordinal()
+    rounds_of = {key: [(window, start.toordinal() - epoch_day, end.toordinal() - epoch_day)
+                       for window, start, end in rounds] for key, rounds in plan.rounds.items()}
     for asset_id, zone, category, at, who in rows:
-        rounds = plan.rounds.get((zone, category))
+        rounds = rounds_of.get((zone, category))
         if not rounds:
             continue
-        day, hhmm = due.local(at, tz)
+        minute = due.local_minute(at, tz)
+        day = minute // 1440
         for index, (window, start, end) in enumerate(rounds):
-            if start <= day <= end and due.counts_for(window, hhmm):
+            if start <= day <= end and (not window or due.counts_for(
+                    window, f"{minute % 1440 // 60:02d}:{minute % 60:02d}")):
                 done.add((asset_id, zone, category, index))
                 done_by.add((who, asset_id, zone, category, index))
     zone_done: dict[Any, int] = {}
@@ -394,7 +421,7 @@ def count_adherence(plan: AdherencePlan, rows: Iterable[tuple[Any, Any, str, dt.
 
 def adherence_query(plan: AdherencePlan) -> Any:
     """The inspections `count_adherence` needs, read as raw rows."""
-    return (select(raw_id(Inspection.asset_id), raw_id(Asset.zone_id), Asset.category, Inspection.observed_at,
+    return (select(raw_id(Inspection.asset_id), raw_id(Asset.zone_id), Asset.category, epoch_seconds(Inspection.observed_at),
                    raw_id(Inspection.inspector_id)).join(Asset, Asset.id == Inspection.asset_id)
             .where(Inspection.observed_at >= plan.lo, Inspection.observed_at < plan.hi, Asset.active.is_(True)))
 

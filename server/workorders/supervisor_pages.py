@@ -26,6 +26,8 @@ from server.defects.models import SEVERITIES
 from server.defects.queries import defects_by_ids, filter_choices
 from server.deps import DbSession
 from server.errors import AppError, _describe
+from server.rounds.alerts import mark_round_alerts_read, round_alerts
+from server.sites.access import site_zone_ids
 from server.web import render
 from server.workorders import service
 from server.workorders.http import after_post, form_of, next_or, user_of, uuid_or_none
@@ -79,13 +81,17 @@ async def step_or_page(
 async def notifications_page(request: Request[Any, Any, Any], db: AsyncSession, area: str) -> Template:
     """The signed-in user's notifications, in `area` ("supervise" or "contractor")."""
     user = user_of(request)
+    rounds = await round_alerts(db, user.id, site_zone_ids(user)) if area == "supervise" else []
     return render(request, f"{area}/notifications.html", title_key="notice.title",
                   items=await recent_notifications(db, user.id), unread=await unread_counts(db, user.id),
+                  round_alerts=rounds, rounds_unread=sum(not a.read for a in rounds),
                   order_base=f"/{area}/orders/", read_url=f"/{area}/notifications/read")
 
 
 async def read_all_notifications(request: Request[Any, Any, Any], db: AsyncSession, area: str) -> Redirect:
     await mark_read(db, user_of(request).id)
+    if area == "supervise":
+        await mark_round_alerts_read(db, user_of(request).id)
     return after_post(request, db, f"/{area}/notifications")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from server.accounts.models import User, UserZone
 from server.contractors.models import Contract, ContractZone, Contractor
 from server.sites.models import Zone
+from tests.browser.admin_steps import add_contractor_with_contract, add_inspector
 from tests.browser.conftest import LiveServer, collect_errors, sign_in
 
 pytestmark = pytest.mark.browser
@@ -41,29 +42,8 @@ def test_admin_creates_zone_contractor_contract_and_inspector(context: Any, live
     page.click("#zone-form button[type=submit]")
     page.wait_for_selector("#zone-list tr[data-zone='ZX']")
 
-    page.goto("/admin/contractors/new")
-    page.fill("#f-code", "NEWCO")
-    page.fill("#f-name", "新园林公司")
-    page.click("#contractor-form button[type=submit]")
-    page.wait_for_selector("#contractor-list tr[data-contractor='NEWCO']")
-    page.click("#contractor-list tr[data-contractor='NEWCO'] a[href^='/admin/contracts/new']")
-    page.fill("#f-code", "C-NEWCO")
-    page.fill("#f-name", "新区养护")
-    page.fill("#f-starts_on", "2026-01-01")
-    page.check("#f-zone_id label:has-text('ZX') input")
-    page.check("#f-category input[value='seating']")
-    page.click("#contract-form button[type=submit]")
-    page.wait_for_selector("#contract-list tr[data-contract='C-NEWCO']")
-
-    page.goto("/admin/users/new")
-    page.fill("#f-username", "xiaoli")
-    page.fill("#f-password", "Garden-path-2026")
-    page.fill("#f-display_name", "小李")
-    page.select_option("#f-role", "inspector")
-    page.check("#f-site_id input >> nth=0")
-    page.check("#f-zone_id label:has-text('ZX') input")
-    page.click("#user-form button[type=submit]")
-    page.wait_for_selector("#user-list tr[data-user='xiaoli']")
+    add_contractor_with_contract(page, "NEWCO", "新园林公司", "C-NEWCO", "新区养护", "ZX")
+    add_inspector(page, "xiaoli", "Garden-path-2026", "小李", "ZX")
 
     zone = live_server.query(select(Zone.id).where(Zone.code == "ZX"))[0][0]
     contract = live_server.query(select(Contract.id, Contractor.code).join(Contractor, Contractor.id == Contract.contractor_id)

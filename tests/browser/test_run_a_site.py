@@ -18,6 +18,7 @@ from sqlalchemy import select
 from server.assets.models import Asset
 from server.inspections.models import Inspection
 from server.sites.models import Site, Zone
+from tests.browser.admin_steps import add_contractor_with_contract, add_inspector
 from tests.browser.conftest import EMPTY_ADMIN, LiveServer, context_options, sign_in, wait_for_service_worker
 from tests.browser.test_offline_core import download_for_offline
 from tests.test_imports import gauss_kruger, write_vector
@@ -78,29 +79,8 @@ def test_an_admin_runs_a_site_from_an_empty_install(browser: Any, empty_server: 
     assert (bench[0][2], bench[0][3]) == (pytest.approx(32.101, abs=1e-6), pytest.approx(118.701, abs=1e-6))
     asset_id = str(bench[0][0])
 
-    page.goto("/admin/contractors/new")
-    page.fill("#f-code", "QLCO")
-    page.fill("#f-name", "青龙园林公司")
-    page.click("#contractor-form button[type=submit]")
-    page.wait_for_selector("#contractor-list tr[data-contractor='QLCO']")
-    page.click("#contractor-list tr[data-contractor='QLCO'] a[href^='/admin/contracts/new']")
-    page.fill("#f-code", "C-QL")
-    page.fill("#f-name", "青龙养护")
-    page.fill("#f-starts_on", "2026-01-01")
-    page.check("#f-zone_id label:has-text('Z1') input")
-    page.check("#f-category input[value='seating']")
-    page.click("#contract-form button[type=submit]")
-    page.wait_for_selector("#contract-list tr[data-contract='C-QL']")
-
-    page.goto("/admin/users/new")
-    page.fill("#f-username", "xiaowang")
-    page.fill("#f-password", "Garden-path-2026")
-    page.fill("#f-display_name", "小王")
-    page.select_option("#f-role", "inspector")
-    page.check("#f-site_id input >> nth=0")
-    page.check("#f-zone_id label:has-text('Z1') input")
-    page.click("#user-form button[type=submit]")
-    page.wait_for_selector("#user-list tr[data-user='xiaowang']")
+    add_contractor_with_contract(page, "QLCO", "青龙园林公司", "C-QL", "青龙养护", "Z1")
+    add_inspector(page, "xiaowang", "Garden-path-2026", "小王", "Z1")
     admin_ctx.close()
 
     ctx = browser.new_context(**context_options(server.url))
