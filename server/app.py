@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -56,6 +57,7 @@ from server.standards_admin.api import StandardsSetController
 from server.standards_admin.pages import StandardsAdminPages
 from server.standards_admin.registry import LiveStandards, refresh_before_request
 from server.text import check_request_text
+from server.workorders.nav import load_review_count
 from server.workorders.controllers import ContractorController
 from server.workorders.jobs import jobs_lifespan
 from sync.controllers import SyncController
@@ -73,6 +75,13 @@ def _template_engine(directory: Path) -> JinjaTemplateEngine:
     )
     env.filters["localtime"] = localtime
     return JinjaTemplateEngine.from_environment(env)
+
+
+async def before_page(request: Any) -> None:
+    """Litestar `before_request`: the one text rule for URLs (server/text.py), then the count
+    of orders to review for a staff member's page (server/workorders/nav.py)."""
+    await check_request_text(request)
+    await load_review_count(request)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Litestar:
@@ -149,8 +158,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ),
         middleware=[DefineMiddleware(SessionErrorMiddleware)],
         before_send=[add_security_headers],
-        # The one text rule for URLs (server/text.py); then the standards installed by any worker.
-        before_request=refresh_before_request(check_request_text),
+        # The text rule for URLs and the staff's review count; then the standards installed by any worker.
+        before_request=refresh_before_request(before_page),
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
         # Phones on weak signal: text goes gzipped (photos are JPEG and gain nothing).
         compression_config=CompressionConfig(

@@ -19,6 +19,10 @@ from server.config import get_settings
 from server.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, pick, translator
 
 LANG_COOKIE = "fc_lang"
+NAV_COUNT_KEY = "fc_review_count"  # set by server/workorders/nav.py before a staff page renders
+# htmx targets that stand for the whole page (a filter, the month switch): their fragment
+# carries the page's <title>.
+PAGE_TARGETS = {"main", "map-results"}
 
 
 def request_language(request: Request[Any, Any, Any]) -> str:
@@ -62,6 +66,8 @@ def render(
         "path": request.url.path,
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "fragment": is_fragment_request(request),
+        "swap_title": request.headers.get("hx-target") in PAGE_TARGETS,
+        "review_count": request.scope.get(NAV_COUNT_KEY),
         "title_key": title_key,
         "category_labels": {k: c.label for k, c in request.app.state.standards.catalogue().categories.items()},
         **context,

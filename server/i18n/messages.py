@@ -894,3 +894,4 @@ from server.i18n.hazard_messages import MESSAGES as _HAZARD; MESSAGES.update(_HA
 from server.i18n.h17a_messages import MESSAGES as _H17A; MESSAGES.update(_H17A)  # noqa: E402
 from server.i18n.h16c_messages import MESSAGES as _H16C; MESSAGES.update(_H16C)  # noqa: E402
 from server.i18n.h15d_messages import MESSAGES as _H15D; MESSAGES.update(_H15D)  # noqa: E402
+from server.i18n.h12c_messages import MESSAGES as _H12C; MESSAGES.update(_H12C)  # noqa: E402

@@ -26,7 +26,8 @@ from server.rounds.models import EmergencyRound, MissedRound
 from server.rounds.svgmap import emergency_map
 from server.sites.access import site_zone_ids
 from server.sites.models import Zone
-from server.web import render, see_other
+from server.i18n import translator
+from server.web import render, request_language, see_other
 from server.workorders.http import form_of, user_of
 
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
@@ -100,7 +101,8 @@ class RoundsPages(Controller):
                                        .order_by(Zone.code))).scalars())
         return render(request, "supervise/emergency.html", title_key="rounds.emergency_title", em=em,
                       progress=progress, zones=zones, done=sum(1 for a in progress if a.done_at),
-                      svg=emergency_map(zones, progress), now=utcnow())
+                      svg=emergency_map(zones, progress, translator(request_language(request))("rounds.emergency_title")),
+                      now=utcnow())
 
     @post("/emergencies/{emergency_id:uuid}/close")
     async def close_emergency(self, request: Request[Any, Any, Any], db: DbSession, emergency_id: FromPath[uuid.UUID]) -> Redirect:

@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 WIDTH = 640.0
 
 
-def emergency_map(zones: Sequence[Any], assets: Sequence[Any]) -> Markup:
+def emergency_map(zones: Sequence[Any], assets: Sequence[Any], label: str = "") -> Markup:
     """An SVG of the zones' outlines with each asset a dot (`data-state` done / open)."""
     lats = [z.min_lat for z in zones] + [z.max_lat for z in zones] + [a.lat for a in assets]
     lons = [z.min_lon for z in zones] + [z.max_lon for z in zones] + [a.lon for a in assets]
@@ -30,8 +30,9 @@ def emergency_map(zones: Sequence[Any], assets: Sequence[Any]) -> Markup:
         y = pad + (north - lat) / span_y * (height - 2 * pad)
         return round(x, 1), round(y, 1)
 
+    # role=img needs a name (axe svg-img-alt): the page says what the picture is.
     parts = [f'<svg class="rounds-map" viewBox="0 0 {WIDTH:g} {height:.0f}" role="img" '
-             f'xmlns="http://www.w3.org/2000/svg">']
+             f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">']
     for z in zones:
         geometry = z.outline or {}
         polygons = geometry.get("coordinates", [])

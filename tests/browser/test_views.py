@@ -27,6 +27,8 @@ SMALL_TARGETS = """() => {
     if (!r.width || !r.height || style.visibility === 'hidden') continue;
     if (el.closest('.leaflet-container')) continue;  // the map's own controls and markers
     if (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) continue;  // the label is the target
+    // A visually hidden input (a camera button, a styled toggle): its label is what the finger taps.
+    if (el.labels && [...el.labels].some((l) => { const b = l.getBoundingClientRect(); return b.width >= 44 && b.height >= 44; })) continue;
     if (el.matches('input[type=checkbox]') && el.closest('td')) { const c = el.closest('td').getBoundingClientRect();
       if (c.height >= 44) continue; }
     if (r.height < 44 || r.width < 44) out.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} ${Math.round(r.width)}x${Math.round(r.height)} "${(el.textContent || '').trim().slice(0, 30)}"`);

@@ -10,9 +10,12 @@
 import { pointLayerClass } from './point-layer.js';
 
 const el = document.getElementById('map');
-const form = document.getElementById('order-form');
+const side = document.getElementById('map-side');
 const status = document.getElementById('map-status');
-const countEl = document.getElementById('selected-count');
+// The filters swap the list (#map-results, inside #order-form) in place with htmx: what is in
+// it is looked up each time, never kept from the first load.
+const formEl = () => document.getElementById('order-form');
+const results = () => document.getElementById('map-results');
 const config = JSON.parse(el.dataset.config || '{}');
 
 // Marks by status: open solid, ordered with a heavy ring, fixed hollow and dashed,
@@ -43,7 +46,7 @@ async function getJson(url) {
 
 /** The list's checkbox of a defect, or a hidden input standing in for one not listed. */
 function selectionInput(id) {
-  return form.querySelector(`input[name="defect"][value="${id}"]`);
+  return formEl().querySelector(`input[name="defect"][value="${id}"]`);
 }
 
 function isSelected(id) {
@@ -52,7 +55,8 @@ function isSelected(id) {
 }
 
 function showCount() {
-  const n = form.querySelectorAll('input[name="defect"][type="hidden"], input[name="defect"]:checked').length;
+  const n = formEl().querySelectorAll('input[name="defect"][type="hidden"], input[name="defect"]:checked').length;
+  const countEl = document.getElementById('selected-count');
   countEl.textContent = countEl.dataset.template.replace('{n}', String(n));
 }
 
@@ -84,52 +88,78 @@ function start() {
     onEachFeature: (f, l) => l.bindTooltip(f.properties.code, { permanent: true, direction: 'center', className: 'zone-label' }),
   }));
 
-  const defectsReady = Promise.all([getJson(el.dataset.defects), zonesReady.catch(() => null)]).then(([collection, zones]) => {
-    // The ticked boxes, looked up once (a query per point would cost more than the drawing).
-    const ticked = new Set([...form.querySelectorAll('input[name="defect"]')]
-      .filter((i) => i.type === 'hidden' || i.checked).map((i) => i.value));
-    const points = collection.features.map((f) => {
-      const [lon, lat] = f.geometry.coordinates;
-      const point = { id: f.id, lat, lon, status: f.properties.status, severity: f.properties.severity,
-                      selected: ticked.has(f.id) };
-      byId.set(f.id, point);
-      return point;
-    });
-    // The selection decides the view (a filter on one zone shows that zone); no match: every zone.
-    let bounds = null;
-    if (points.length) {
-      let [s, w, n, e] = [90, 180, -90, -180];
-      for (const p of points) {
-        if (p.lat < s) s = p.lat;
-        if (p.lat > n) n = p.lat;
-        if (p.lon < w) w = p.lon;
-        if (p.lon > e) e = p.lon;
+  let assetsLayer = null;
+  let drawn = null;  // the GeoJSON address the points on the map come from
+
+  /** Draw the defects of `url` (the list's own selection), replacing those drawn before. */
+  function draw(url, assetsUrl) {
+    drawn = url;
+    const ready = Promise.all([getJson(url), zonesReady.catch(() => null)]).then(([collection, zones]) => {
+      if (url !== drawn) return 0;  // a newer filter was applied meanwhile
+      const form = formEl();
+      // The ticked boxes, looked up once (a query per point would cost more than the drawing).
+      const ticked = new Set([...form.querySelectorAll('input[name="defect"]')]
+        .filter((i) => i.type === 'hidden' || i.checked).map((i) => i.value));
+      byId.clear();
+      const points = collection.features.map((f) => {
+        const [lon, lat] = f.geometry.coordinates;
+        const point = { id: f.id, lat, lon, status: f.properties.status, severity: f.properties.severity,
+                        selected: ticked.has(f.id) };
+        byId.set(f.id, point);
+        return point;
+      });
+      // The selection decides the view (a filter on one zone shows that zone); no match: every zone.
+      let bounds = null;
+      if (points.length) {
+        let [s, w, n, e] = [90, 180, -90, -180];
+        for (const p of points) {
+          if (p.lat < s) s = p.lat;
+          if (p.lat > n) n = p.lat;
+          if (p.lon < w) w = p.lon;
+          if (p.lon > e) e = p.lon;
+        }
+        bounds = L.latLngBounds([s, w], [n, e]).pad(0.05);
+      } else if (zones && zones.getLayers().length) {
+        bounds = zones.getBounds();
       }
-      bounds = L.latLngBounds([s, w], [n, e]).pad(0.05);
-    } else if (zones && zones.getLayers().length) {
-      bounds = zones.getBounds();
+      if (bounds) map.fitBounds(bounds, { padding: [12, 12], maxZoom: 18, animate: false });
+      else map.setView([0, 0], 2);
+      if (zones && !map.hasLayer(zones)) zones.addTo(map);
+      if (defects) map.removeLayer(defects);
+      defects = new PointLayer(points, { styleOf, onClick: choose }).addTo(map);
+      // Two frames: the canvas has painted, not just been asked to.
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        el.dataset.drawnMs = String(Math.round(performance.now()));
+        el.dataset.count = String(points.length);
+        el.dataset.source = url;
+        status.textContent = '';
+      }));
+      return points.length;
+    });
+    ready.catch((err) => { status.textContent = String(err.message || err); });
+    // Assets are the background: fetched after the defects are drawn, never in their way.
+    ready.finally(() => {
+      if (assetsUrl === el.dataset.assetsDrawn) return;
+      getJson(assetsUrl).then((assets) => {
+        const points = assets.features.map((f) => ({ lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0] }));
+        const asset = { key: 'asset', radius: 2.5, fill: '#555', alpha: 0.45 };
+        if (assetsLayer) map.removeLayer(assetsLayer);
+        assetsLayer = new PointLayer(points, { styleOf: () => asset, pane: 'assets' }).addTo(map);
+        el.dataset.assetsDrawn = assetsUrl;
+      }).catch(() => {});
+    });
+  }
+
+  draw(el.dataset.defects, el.dataset.assets);
+
+  // The filters swapped the list in place: draw the points of its selection.
+  document.body.addEventListener('htmx:afterSettle', () => {
+    const r = results();
+    if (r && r.dataset.defects && r.dataset.defects !== drawn) {
+      draw(r.dataset.defects, r.dataset.assets);
+      showCount();
     }
-    if (bounds) map.fitBounds(bounds, { padding: [12, 12], maxZoom: 18, animate: false });
-    else map.setView([0, 0], 2);
-    if (zones) zones.addTo(map);
-    defects = new PointLayer(points, { styleOf, onClick: choose }).addTo(map);
-    // Two frames: the canvas has painted, not just been asked to.
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      el.dataset.drawnMs = String(Math.round(performance.now()));
-      el.dataset.count = String(points.length);
-      status.textContent = '';
-    }));
-    return points.length;
   });
-
-  defectsReady.catch((err) => { status.textContent = String(err.message || err); });
-
-  // Assets are the background: fetched after the defects are drawn, never in their way.
-  defectsReady.finally(() => getJson(el.dataset.assets).then((assets) => {
-    const points = assets.features.map((f) => ({ lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0] }));
-    const asset = { key: 'asset', radius: 2.5, fill: '#555', alpha: 0.45 };
-    new PointLayer(points, { styleOf: () => asset, pane: 'assets' }).addTo(map);
-  }).catch(() => {}));
 
   function restyle(id) {
     const point = byId.get(id);
@@ -157,7 +187,7 @@ function start() {
         hidden.type = 'hidden';
         hidden.name = 'defect';
         hidden.value = id;
-        form.append(hidden);
+        formEl().append(hidden);
       }
       restyle(id);
       showCount();
@@ -165,10 +195,12 @@ function start() {
     }
   }
 
-  form.addEventListener('change', (event) => {
+  // On #map-side, which the swaps leave in place (the list inside it is replaced).
+  side.addEventListener('change', (event) => {
     const box = event.target;
+    if (!box.closest('#order-form')) return;
     if (box.id === 'select-all') {
-      for (const input of form.querySelectorAll('input[name="defect"][type="checkbox"]:not(:disabled)')) {
+      for (const input of formEl().querySelectorAll('input[name="defect"][type="checkbox"]:not(:disabled)')) {
         input.checked = box.checked;
         restyle(input.value);
       }
@@ -189,8 +221,17 @@ if (filters) {
       if (field.name && field.value === '' && field.type !== 'checkbox') field.disabled = true;
     }
   });
-  // Coming back with the back button, the fields must be usable again (bfcache).
-  window.addEventListener('pageshow', () => { for (const f of filters.querySelectorAll(':disabled')) if (f.name) f.disabled = false; });
+  const enable = () => { for (const f of filters.querySelectorAll(':disabled')) if (f.name) f.disabled = false; };
+  // Coming back with the back button, the fields must be usable again (bfcache); after an
+  // htmx swap they stay on the page and must be usable too.
+  window.addEventListener('pageshow', enable);
+  filters.addEventListener('htmx:beforeRequest', () => { status.textContent = status.dataset.updating || ''; });
+  filters.addEventListener('htmx:afterRequest', (event) => {
+    enable();
+    // On a phone the filters fold over the map: fold them away once applied.
+    const panel = document.getElementById('filter-panel');
+    if (event.detail.successful && panel && window.matchMedia('(max-width: 59.99rem)').matches) panel.open = false;
+  });
 }
 
 // leaflet.js is a deferred classic script before this module: L exists by now.
