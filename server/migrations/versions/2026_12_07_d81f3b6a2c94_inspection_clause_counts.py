@@ -1,7 +1,7 @@
 """inspections.clause_passes / clause_exempts / clause_fails: the clause results counted once
 
 Revision ID: d81f3b6a2c94
-Revises: a3f9d2e7c615
+Revises: d8b2f4a61c09
 Create Date: 2026-12-07 20:45:00
 
 A month's scores need, for each of 100,000 assets, how many clauses its latest inspection
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd81f3b6a2c94'
-down_revision = 'a3f9d2e7c615'
+down_revision = 'd8b2f4a61c09'
 branch_labels = None
 depends_on = None
 
