@@ -114,7 +114,8 @@ def test_a_hazard_reported_offline_syncs_and_reaches_the_map(browser: Any, live_
     boss.goto(f"/supervise/orders/{order_id}")
     assert boss.inner_text("#order-status") == "Completed"
     boss.click("#verify")
-    boss.wait_for_url(re.compile(rf".*/supervise/orders/{order_id}$"))
+    # verify swaps the order in place (htmx): wait for the new status, not a navigation
+    boss.wait_for_function("() => document.querySelector('#order-status').textContent.trim() === 'Verified'")
     assert boss.inner_text("#order-status") == "Verified"
     assert live_server.query(select(Defect.status).where(Defect.id == defect_id)) == [("closed",)]
     crew_ctx.close()

@@ -161,7 +161,7 @@ def test_out_of_range_value_shows_the_evaluators_message(page: Any, english_page
     # Saving with a bad value is refused on the phone, with the field focused.
     page.fill("#obs-damage_pct", "-1")
     page.click("#save")
-    assert page.is_visible("#form-alert")
+    page.wait_for_selector("#form-alert:not([hidden])")  # save reads the stored versions first
     assert page.evaluate("document.activeElement.id") == "obs-damage_pct"
     assert outbox(page) == []
 
@@ -200,6 +200,7 @@ def test_road_damage_instances_sum_to_a_fail(page: Any) -> None:
     # A damage with no type yet blocks saving with a message next to the select.
     page.click("#add-damage")
     page.click("#save")
+    page.wait_for_selector("#form-alert:not([hidden])")  # save reads the stored versions first
     assert page.inner_text("#damage-list > li:nth-child(2) .field-error >> nth=0") == "请选择破损类型。"
     assert outbox(page) == []
     assert unexpected_errors(page) == []
