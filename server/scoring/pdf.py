@@ -471,8 +471,11 @@ def _map(pdf: FPDF, layout: MapLayout) -> None:
     pdf.set_text_color(0)
     pdf.set_line_width(0.1)
     pdf.set_draw_color(255)
+    # A city's month has 10,000s of defects: drawn a severity at a time, the most severe last
+    # (on top), so the fill colour is set four times, not once a defect.
+    rank = {severity: i for i, severity in enumerate(reversed(SEVERITY_COLOURS))}
     colour = None
-    for defect, x, y in layout.defects:  # a city's month has 10,000s: the colour set only when it changes
+    for defect, x, y in sorted(layout.defects, key=lambda d: rank.get(d[0].severity, -1)):
         if SEVERITY_COLOURS.get(defect.severity, "#000000") != colour:
             colour = SEVERITY_COLOURS.get(defect.severity, "#000000")
             pdf.set_fill_color(colour)

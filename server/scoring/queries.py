@@ -194,6 +194,17 @@ async def place_tallies(db: AsyncSession, site: Site, start: dt.datetime, end: d
     figures are made of, in one aggregate query of some hundred rows instead of one row per
     asset. The same sums as `AssetTally.of(asset_rows(...))` place by place."""
     conn = await db.connection()
+    found = await conn.execute(place_tallies_query(site, start, end, only))
+    return {
+        (_id(zone_id), category): AssetTally(int(assets), int(inspected), int(compliant), int(non_compliant),
+                                             int(passes), int(exempts), int(fails), int(inspections))
+        for zone_id, category, assets, inspected, inspections, compliant, non_compliant, passes, exempts, fails
+        in found.all()
+    }
+
+
+def place_tallies_query(site: Site, start: dt.datetime, end: dt.datetime, only: Ref | None = None) -> Any:
+    """The aggregate query of `place_tallies` (EXPLAIN it with this)."""
     latest = _latest_of_month(start, end)
 
     def total(value: Any) -> Any:
@@ -202,7 +213,7 @@ async def place_tallies(db: AsyncSession, site: Site, start: dt.datetime, end: d
     def verdicts(verdict: str) -> Any:
         return total(case((latest.c.verdict == verdict, 1), else_=0))
 
-    found = await conn.execute(
+    return (
         select(_raw(Asset.zone_id), Asset.category, func.count(), func.count(latest.c.id), total(latest.c.n),
                verdicts("compliant"), verdicts("non_compliant"),
                total(_clause_count(latest, latest.c.clause_passes, "pass")),
@@ -214,12 +225,6 @@ async def place_tallies(db: AsyncSession, site: Site, start: dt.datetime, end: d
         .where(*_register(site, end, only))
         .group_by(Asset.zone_id, Asset.category)
     )
-    return {
-        (_id(zone_id), category): AssetTally(int(assets), int(inspected), int(compliant), int(non_compliant),
-                                             int(passes), int(exempts), int(fails), int(inspections))
-        for zone_id, category, assets, inspected, inspections, compliant, non_compliant, passes, exempts, fails
-        in found.all()
-    }
 
 
 async def order_rows(db: AsyncSession, site: Site, start: dt.datetime, end: dt.datetime,
