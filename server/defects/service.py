@@ -59,7 +59,7 @@ async def load_active_defects(
     # with four workers: the read's newer snapshot saw a defect another batch had just
     # opened, which this batch then updated without having locked it first.) SQLite
     # writers already hold the one write lock.
-    query = _ACTIVE_LOCKED if db.bind.dialect.name == "postgresql" else _ACTIVE
+    query = _ACTIVE_LOCKED if db.get_bind().dialect.name == "postgresql" else _ACTIVE
     rows = await db.execute(query, {"assets": asset_ids})
     return {(row[1], row[2]): ActiveDefect(*row) for row in rows}
 
