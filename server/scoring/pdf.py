@@ -27,7 +27,8 @@ from fontTools.ttLib import newTable
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from server.i18n import MESSAGES, translate
+from server.i18n import translate
+from server.i18n.messages import MESSAGES
 from server.scoring import formatting as fmt
 from server.scoring.charts import HEIGHT, PLOT, SEVERITY_COLOURS, WIDTH, ZONE_FILLS, MapLayout, TrendLayout, segments
 from server.scoring.figures import Figures
