@@ -18,8 +18,8 @@ from litestar.middleware.csrf import generate_csrf_token
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from urllib.parse import quote
 
-from server.i18n import translate
-from server.i18n.messages import MESSAGES
+from server.core.i18n import translate
+from server.core.i18n.messages import MESSAGES
 from server.web import render, request_language
 
 log = logging.getLogger("fieldcheck")

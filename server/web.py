@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from server.accounts.identity import CurrentUser
 from server.config import get_settings
-from server.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, pick, translator
+from server.core.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, pick, translator
 
 LANG_COOKIE = "fc_lang"
 NAV_COUNT_KEY = "fc_review_count"  # set by server/workorders/nav.py before a staff page renders

@@ -16,7 +16,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from server.i18n import translate
+from server.core.i18n import translate
 from server.scoring import formatting as fmt
 from server.scoring.charts import HEIGHT, PLOT, SEVERITY_COLOURS, WIDTH, ZONE_FILLS, MapLayout, TrendLayout, segments
 from server.scoring.figures import Figures

@@ -1,5 +1,5 @@
 // i18n.js: the status bar's and outbox's words in the page's language. The server puts them
-// in the sync bar's data-strings attribute (server/i18n/messages.py, keys "offline.*").
+// in the sync bar's data-strings attribute (server/core/i18n/messages.py, keys "offline.*").
 
 let strings = null;
 

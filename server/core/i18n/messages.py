@@ -883,15 +883,15 @@ MESSAGES: dict[str, dict[str, str]] = {
               "delete or retype it and try again.",
     },
 }
-from server.i18n.operator_messages import MESSAGES as _OPERATOR; MESSAGES.update(_OPERATOR)  # noqa: E402
-from server.i18n.rounds_messages import MESSAGES as _ROUNDS; MESSAGES.update(_ROUNDS)  # noqa: E402
-from server.i18n.views_messages import MESSAGES as _VIEWS; MESSAGES.update(_VIEWS)  # noqa: E402
-from server.i18n.imports_messages import MESSAGES as _IMPORTS; MESSAGES.update(_IMPORTS)  # noqa: E402
-from server.i18n.admin_messages import MESSAGES as _ADMIN; MESSAGES.update(_ADMIN)  # noqa: E402
-from server.i18n.shell_messages import MESSAGES as _SHELL; MESSAGES.update(_SHELL)  # noqa: E402, E702
-from server.i18n.polish_messages import MESSAGES as _POLISH; MESSAGES.update(_POLISH)  # noqa: E402
-from server.i18n.hazard_messages import MESSAGES as _HAZARD; MESSAGES.update(_HAZARD)  # noqa: E402
-from server.i18n.h17a_messages import MESSAGES as _H17A; MESSAGES.update(_H17A)  # noqa: E402
-from server.i18n.h16c_messages import MESSAGES as _H16C; MESSAGES.update(_H16C)  # noqa: E402
-from server.i18n.h15d_messages import MESSAGES as _H15D; MESSAGES.update(_H15D)  # noqa: E402
-from server.i18n.h12c_messages import MESSAGES as _H12C; MESSAGES.update(_H12C)  # noqa: E402
+from server.core.i18n.operator_messages import MESSAGES as _OPERATOR; MESSAGES.update(_OPERATOR)  # noqa: E402
+from server.core.i18n.rounds_messages import MESSAGES as _ROUNDS; MESSAGES.update(_ROUNDS)  # noqa: E402
+from server.core.i18n.views_messages import MESSAGES as _VIEWS; MESSAGES.update(_VIEWS)  # noqa: E402
+from server.core.i18n.imports_messages import MESSAGES as _IMPORTS; MESSAGES.update(_IMPORTS)  # noqa: E402
+from server.core.i18n.admin_messages import MESSAGES as _ADMIN; MESSAGES.update(_ADMIN)  # noqa: E402
+from server.core.i18n.shell_messages import MESSAGES as _SHELL; MESSAGES.update(_SHELL)  # noqa: E402, E702
+from server.core.i18n.polish_messages import MESSAGES as _POLISH; MESSAGES.update(_POLISH)  # noqa: E402
+from server.core.i18n.hazard_messages import MESSAGES as _HAZARD; MESSAGES.update(_HAZARD)  # noqa: E402
+from server.core.i18n.h17a_messages import MESSAGES as _H17A; MESSAGES.update(_H17A)  # noqa: E402
+from server.core.i18n.h16c_messages import MESSAGES as _H16C; MESSAGES.update(_H16C)  # noqa: E402
+from server.core.i18n.h15d_messages import MESSAGES as _H15D; MESSAGES.update(_H15D)  # noqa: E402
+from server.core.i18n.h12c_messages import MESSAGES as _H12C; MESSAGES.update(_H12C)  # noqa: E402

@@ -1,5 +1,5 @@
 """Words of the inspection page, the map-first map, the phone's compact bar, offline set-up and
-device names (issue 12). Merged into server/i18n/messages.py's MESSAGES at its end."""
+device names (issue 12). Merged into server/core/i18n/messages.py's MESSAGES at its end."""
 
 from __future__ import annotations
 
