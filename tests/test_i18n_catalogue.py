@@ -192,3 +192,52 @@ def test_the_phone_gets_every_key_its_scripts_name() -> None:
         words = phone_words(lang)
         assert sorted(js_keys - set(words)) == [], f"name them under {PHONE_FAMILIES}"
         assert words and all(key.startswith(PHONE_FAMILIES) for key in words)
+
+
+def load_tool():  # tools/ is not a package: load tools/i18n.py by its path
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("i18n_tool", ROOT / "tools" / "i18n.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_tool_adds_words_in_both_languages_and_refuses_mismatches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tool = load_tool()
+    for lang in LANGUAGES:
+        (tmp_path / f"{lang}.json").write_text('{"a.b": "x"}\n', encoding="utf-8")
+    monkeypatch.setattr(tool, "CATALOGUE_DIR", tmp_path)
+    assert tool.main(["add", "a.items", "--zh", "{n} 项", "--en-one", "{n} item", "--en", "{n} items"]) == 0
+    assert tool.load("en")["a.items"] == {"one": "{n} item", "other": "{n} items"}
+    assert tool.load("zh")["a.items"] == {"other": "{n} 项"}
+    assert list(tool.load("zh")) == ["a.b", "a.items"]
+    assert tool.add("a.items", "x", "y", None) == "a.items exists already"
+    assert tool.add("a.c", "{a}", "{b}", None) is not None and "a.c" not in tool.load("en")
+    assert tool.add("a.d", "项", "{n} items", "one item") is not None
+
+
+@pytest.mark.usefixtures("node_required")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_phone_words_read_as_the_server_writes_them(tmp_path: Path, lang: str) -> None:
+    """Each phone word, every plural form through Intl.PluralRules, as translate() gives it."""
+    import shutil
+    import subprocess
+
+    words = phone_words(lang)
+    cases: list[tuple[str, dict[str, object]]] = []
+    for key, text in words.items():
+        params: dict[str, object] = {name: f"<{name}>" for name in placeholders(text)}
+        if isinstance(text, dict):
+            cases += [(key, {**params, COUNT_PARAM: n}) for n in (0, 1, 2, 11, 21)]
+        else:
+            cases.append((key, params))
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps({"lang": lang, "html_lang": "zh-CN" if lang == "zh" else "en",
+                                "words": words, "cases": cases}, ensure_ascii=False), encoding="utf-8")
+    node = shutil.which("node")
+    assert node is not None
+    proc = subprocess.run([node, str(ROOT / "tests" / "js" / "i18n_words.mjs"), str(path)],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(proc.stdout) == [translate(lang, key, **params) for key, params in cases]

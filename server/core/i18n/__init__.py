@@ -11,12 +11,13 @@ same words from `phone_words` (web/static/js/i18n.js).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.plural import PluralRule
 
 LANGUAGES = ("zh", "en")
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
@@ -41,16 +42,20 @@ def catalogue(lang: str) -> dict[str, Text]:
 
 
 @lru_cache(maxsize=len(LANGUAGES))
+def _plural_rule(lang: str) -> PluralRule:
+    return Locale.parse(lang).plural_form
+
+
 def plural_forms(lang: str) -> tuple[str, ...]:
     """The CLDR plural categories `lang` distinguishes, e.g. ("one", "other") for English."""
-    return tuple(sorted(Locale.parse(lang).plural_form.tags)) + ("other",)
+    return tuple(sorted(_plural_rule(lang).tags)) + ("other",)
 
 
 def plural_form(lang: str, count: Any) -> str:
     """The CLDR category of `count` in `lang` ("one" for 1 in English); "other" for a non-number."""
     if isinstance(count, bool) or not isinstance(count, int | float):
         return "other"
-    return str(Locale.parse(lang).plural_form(count))
+    return str(_plural_rule(lang)(count))
 
 
 def has_key(key: str) -> bool:
@@ -60,7 +65,8 @@ def has_key(key: str) -> bool:
 
 def translate(lang: str, key: str, **params: Any) -> str:
     """The message `key` in `lang`, its plural form chosen by `n`, `{name}` placeholders filled."""
-    entry = catalogue(lang if lang in LANGUAGES else "en").get(key)
+    lang = lang if lang in LANGUAGES else "en"
+    entry = catalogue(lang).get(key)
     if entry is None:
         # Every key used is checked by tests/test_i18n_catalogue.py; show the key, not a blank.
         return key
@@ -81,11 +87,11 @@ def translator(lang: str) -> Translator:
     return t
 
 
-def phone_words(lang: str, families: Iterable[str] = PHONE_FAMILIES) -> dict[str, Text]:
+@lru_cache(maxsize=len(LANGUAGES))
+def phone_words(lang: str, families: tuple[str, ...] = PHONE_FAMILIES) -> dict[str, Text]:
     """The words the phone's scripts use, plural forms kept (the script picks one with
-    `Intl.PluralRules`, the same CLDR rules), for embedding in a page as JSON."""
-    prefixes = tuple(families)
-    return {key: text for key, text in catalogue(lang).items() if key.startswith(prefixes)}
+    `Intl.PluralRules`, the same CLDR rules), for embedding in a page as JSON. Read-only."""
+    return {key: text for key, text in catalogue(lang).items() if key.startswith(families)}
 
 
 def pick(lang: str, labels: Mapping[str, str] | None) -> str:
