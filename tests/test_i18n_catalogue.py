@@ -42,14 +42,25 @@ DYNAMIC = re.compile(
 )
 # In Python a dotted string may name other things (audit actions "defect.closed", columns
 # "sites.id"), so there a key is checked where it is passed as one: t("k"), translate(lang,
-# "k"), both("k"), title_key="k", AppError(status, "code", "k"), detail="k". In the
-# templates and the phone's JS every quoted key of a catalogue namespace is a key.
+# "k"), both("k"), title_key="k", detail="k", AppError(status, "code", "k"), a key after a
+# code, an exception's first argument, a form error. In the templates and the phone's JS
+# every quoted key of a catalogue namespace is a key.
 PYTHON_KEY_USES = [
     re.compile(rf"""\b(?:t|both)\(\s*(["'])({KEY})\1(?!\s*[~+])"""),
     re.compile(rf"""\btranslate\(\s*[^,()]+,\s*(["'])({KEY})\1(?!\s*[~+])"""),
     re.compile(rf"""\b\w*_key\s*=\s*(["'])({KEY})\1(?!\s*[~+])"""),
     re.compile(rf"""\bdetail\s*=\s*(["'])({KEY})\1(?!\s*[~+])"""),
     re.compile(rf"""\bAppError\(\s*[^,()]+,\s*(["'])[a-z0-9_]*\1\s*,\s*(["'])({KEY})\2(?!\s*[~+])"""),
+    # A key after another string argument: the message of a refusal or a form error, as in
+    # RecordRefused(428, "photos_missing", "sync.photos_missing"), form.add("code", "adminf.x").
+    re.compile(rf"""(["'])[a-z0-9_./]*\1\s*,\s*(["'])({KEY})\2(?!\s*[~+])"""),
+    # The first argument of an exception or refusal: ImportProblem("imports.no_crs", ...)
+    # (not sync's Problem(field, code, key), whose first argument is a field).
+    re.compile(rf"""\b(?:\w+Problem|\w*Error|\w*Exception|\w*Refused)\(\s*(["'])({KEY})\1(?!\s*[~+])"""),
+    # A form error: form.add(name, "adminf.bad_date"), errors["crs"] = "imports.bad_crs_field", error="k".
+    re.compile(rf"""\.add\(\s*\w+\s*,\s*(["'])({KEY})\1(?!\s*[~+])"""),
+    re.compile(rf"""\berrors\[[^\]]+\]\s*=\s*(["'])({KEY})\1(?!\s*[~+])"""),
+    re.compile(rf"""\berror=(["'])({KEY})\1(?!\s*[~+])"""),
 ]
 FAMILIES_FILE = CATALOGUE_DIR / "families.json"
 
