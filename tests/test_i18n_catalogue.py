@@ -15,11 +15,20 @@ import string
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from server.core.i18n import CATALOGUE_DIR, COUNT_PARAM, LANGUAGES, PHONE_FAMILIES, catalogue, phone_words
-from server.core.i18n import plural_forms, translate
+from server.core.i18n import (
+    CATALOGUE_DIR,
+    COUNT_PARAM,
+    LANGUAGES,
+    PHONE_FAMILIES,
+    catalogue,
+    phone_words,
+    plural_forms,
+    translate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Where words are used: the server, the sync protocol, the tools, the pages and the phone.
@@ -205,7 +214,7 @@ def test_the_phone_gets_every_key_its_scripts_name() -> None:
         assert words and all(key.startswith(PHONE_FAMILIES) for key in words)
 
 
-def load_tool():  # tools/ is not a package: load tools/i18n.py by its path
+def load_tool() -> ModuleType:  # tools/ is not a package: load tools/i18n.py by its path
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("i18n_tool", ROOT / "tools" / "i18n.py")
@@ -215,7 +224,9 @@ def load_tool():  # tools/ is not a package: load tools/i18n.py by its path
     return module
 
 
-def test_the_tool_adds_words_in_both_languages_and_refuses_mismatches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_tool_adds_words_in_both_languages_and_refuses_mismatches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tool = load_tool()
     for lang in LANGUAGES:
         (tmp_path / f"{lang}.json").write_text('{"a.b": "x"}\n', encoding="utf-8")
