@@ -35,7 +35,7 @@ from server.audit.service import DEVICE_HEADER, bounded_excerpt
 from server.db import utcnow
 from server.defects.models import Defect, DefectEvidence
 from server.defects.service import load_active_defects
-from server.i18n import translate
+from server.core.i18n import translate
 from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
 from server.inspections.service import plan_inspection, referenced_asset_id, referenced_photos
 from server.photos.models import Photo

@@ -19,7 +19,7 @@ from server.accounts import limits
 from server.accounts.sessions import SESSION_COOKIE, close_session, open_session
 from server.audit.service import record_event
 from server.config import get_settings
-from server.i18n import LANGUAGES
+from server.core.i18n import LANGUAGES
 from server.security import client_address
 from server.text import refusal, unstorable
 from server.accounts.devices import clean_name, name_device

@@ -35,7 +35,7 @@ from server.config import get_settings
 from server.contractors.models import Contract, Contractor
 from server.deps import DbSession
 from server.errors import AppError, _describe
-from server.i18n import pick, translator
+from server.core.i18n import pick, translator
 from server.sites.models import Site, Zone
 from server.text import check_fields
 from server.web import current_user, render, request_language, see_other

@@ -26,7 +26,7 @@ from server.rounds.models import EmergencyRound, MissedRound
 from server.rounds.svgmap import emergency_map
 from server.sites.access import site_zone_ids
 from server.sites.models import Zone
-from server.i18n import translator
+from server.core.i18n import translator
 from server.web import render, request_language, see_other
 from server.workorders.http import form_of, user_of
 

@@ -32,7 +32,7 @@ from server.scoring.schemas import MonthScores, month_scores
 from server.scoring.service import (
     MonthReport, close_month, default_month, month_report, parse_month, reopen_month, require_site, trend,
 )
-from server.i18n import Translator, translator
+from server.core.i18n import Translator, translator
 from server.web import current_user, render, request_language, see_other
 
 EVIDENCE_PAGE = 250

@@ -27,8 +27,7 @@ from fontTools.ttLib import newTable
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from server.i18n import translate
-from server.i18n.messages import MESSAGES
+from server.core.i18n import LANGUAGES, catalogue, translate
 from server.scoring import formatting as fmt
 from server.scoring.charts import HEIGHT, PLOT, SEVERITY_COLOURS, WIDTH, ZONE_FILLS, MapLayout, TrendLayout, segments
 from server.scoring.figures import Figures
@@ -74,10 +73,11 @@ SUBSETS_KEPT = 8
 @lru_cache(maxsize=1)
 def _base_chars() -> frozenset[str]:
     chars = set(string.printable) | set(FIXED_TEXT)
-    for key, entry in MESSAGES.items():
-        if key.startswith(REPORT_KEY_PREFIXES):
-            for text in entry.values():
-                chars |= set(text)
+    for lang in LANGUAGES:
+        for key, entry in catalogue(lang).items():
+            if key.startswith(REPORT_KEY_PREFIXES):
+                for text in entry.values() if isinstance(entry, dict) else (entry,):
+                    chars |= set(text)
     return frozenset(chars)
 
 
