@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from server.errors import AppError
+from server.core.errors import AppError
 
 CODE = "bad_text"
 MESSAGE_KEY = "text.bad"  # for sync problems, whose message the field name precedes

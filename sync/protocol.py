@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import raw_json_may_hold_unstorable, unstorable_paths
 
 KINDS = ("inspection", "asset", "completion", "hazard")  # work orders: completion kind (server/workorders/sync_completion.py); hazard: server/inspections/hazards.py

@@ -24,7 +24,7 @@ from server.security import client_address
 from server.text import refusal, unstorable
 from server.accounts.devices import clean_name, name_device
 from server.accounts.guards import signed_in
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import LANG_COOKIE, current_user, render, safe_next, see_other
 
 

@@ -12,7 +12,7 @@ import re
 import uuid
 from typing import Any
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import unstorable
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

@@ -34,7 +34,7 @@ from server.assets.pages import qr_svg
 from server.config import get_settings
 from server.contractors.models import Contract, Contractor
 from server.deps import DbSession
-from server.errors import AppError, _describe
+from server.core.errors import AppError, _describe
 from server.i18n import pick, translator
 from server.sites.models import Site, Zone
 from server.text import check_fields

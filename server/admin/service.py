@@ -20,7 +20,7 @@ from server.admin.fields import Form
 from server.admin.geometry import parse_outline
 from server.audit.service import record_event
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.errors import AppError
+from server.core.errors import AppError
 from server.sites.models import Site, Zone
 
 TIMEZONES = frozenset(available_timezones())

@@ -25,7 +25,7 @@ from server.assets.queries import NearAsset, nearest_assets
 from server.assets.service import zone_scope
 from server.db import utcnow
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import current_user
 from server.workorders.settings import get_workorder_settings
 

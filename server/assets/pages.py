@@ -16,7 +16,7 @@ from litestar.response import Template
 from server.accounts.guards import role_in
 from server.assets.queries import all_zones, zone_assets_for_labels
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import render
 
 

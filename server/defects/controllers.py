@@ -20,7 +20,7 @@ from server.defects.filters import DefectFilter
 from server.defects.models import DEFECT_STATUSES, SEVERITIES
 from server.defects.queries import active_defects_by_zone, defect_detail, defect_list, filter_choices
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.queries import recent_inspections
 from server.web import render
 from server.workorders.http import after_post, form_of, next_or, user_of

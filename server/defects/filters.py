@@ -39,7 +39,7 @@ from server.contractors.coverage import covered_by_contractors
 from server.contractors.models import Contractor
 from server.db import utcnow
 from server.defects.models import ACTIVE_STATUSES, DEFECT_STATUSES, SEVERITIES, Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.sites.access import in_current_site
 from server.sites.models import Zone
 from server.workorders.models import WORK_ORDER_STATUSES, WorkOrder, WorkOrderDefect

@@ -26,7 +26,7 @@ from server.accounts.identity import CurrentUser
 from server.audit.service import record_event
 from server.db import utcnow
 from server.defects.models import SEVERITIES, Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_text
 from server.workorders.settings import get_workorder_settings
 from standards import Standard

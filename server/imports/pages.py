@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from server.accounts.guards import role_in
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.imports import jobs
 from server.imports.columns import ASSET_FIELDS, ZONE_FIELDS, ColumnProblem, parse_field_options
 from server.imports.crs import CrsProblem, parse_crs

@@ -28,7 +28,7 @@ from server.assets.queries import (
 )
 from server.assets.service import zone_scope
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.queries import recent_inspections, zones_of_inspector
 from server.web import current_user, render
 

@@ -14,7 +14,7 @@ from litestar.response import Template
 from server.accounts.devices import device_names
 from server.accounts.guards import role_in
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.queries import inspection_detail
 from server.web import current_user, render
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.photos.metadata import NotAJpeg, PhotoFacts, read_facts, strip_jpeg_metadata
 
 DISPLAY_MAX = 1600

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from server.audit.service import record_event
 from server.config import Settings
 from server.db import Database
-from server.errors import AppError
+from server.core.errors import AppError
 from server.photos import images
 from server.photos.models import Photo
 from server.photos.settings import get_store_settings

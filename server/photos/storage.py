@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
-from server.errors import AppError
+from server.core.errors import AppError
 
 VARIANTS = ("display", "thumb")
 

@@ -39,7 +39,7 @@ import obstore
 from obstore.exceptions import BaseError as ObjectStoreError
 from obstore.store import S3Store
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.photos.settings import StoreSettings
 from server.photos.storage import MediaStore, write_atomic
 

@@ -16,7 +16,7 @@ from typing import IO
 
 from litestar.exceptions import InternalServerException
 
-from server.errors import AppError
+from server.core.errors import AppError
 
 
 class UploadOffsetMismatch(AppError):

@@ -18,7 +18,7 @@ from server.assets.api import parse_coordinate
 from server.csvfile import MEDIA_TYPE
 from server.db import utcnow
 from server.deps import DbSession
-from server.errors import AppError, _describe
+from server.core.errors import AppError, _describe
 from server.rounds import report as weekly
 from server.rounds import service
 from server.rounds.alerts import mark_round_alerts_read, unread_round_alerts

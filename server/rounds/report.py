@@ -26,7 +26,7 @@ from server.assets.models import Asset
 from server.contractors.models import Contract, ContractZone, Contractor
 from server.csvfile import csv_bytes
 from server.defects.models import Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.i18n import translate
 from server.inspections.models import Inspection
 from server.rounds.due import local_minute

@@ -21,7 +21,7 @@ from server.accounts.models import User, UserZone
 from server.assets.models import Asset
 from server.audit.service import record_event
 from server.db import utcnow
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.models import Inspection
 from server.rounds import due
 from server.rounds.models import SCHEDULE_KINDS, EmergencyRound, RoundSchedule

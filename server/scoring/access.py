@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
 from server.contractors.models import Contractor
-from server.errors import AppError
+from server.core.errors import AppError
 from server.scoring.figures import SCOPE_KINDS
 
 UNKNOWN = {

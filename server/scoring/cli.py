@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from server.config import get_settings
-from server.errors import AppError
+from server.core.errors import AppError
 from server.i18n import translate
 from server.scoring import formatting as fmt
 from server.scoring.figures import Figures

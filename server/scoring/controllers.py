@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guards import role_in
 from server.csvfile import MEDIA_TYPE as CSV_MEDIA_TYPE
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_fields
 from server.scoring import formatting as fmt
 from server.scoring.access import check_visible, not_found, own_scope, parse_scope

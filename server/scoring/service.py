@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User
 from server.audit.service import record_event
 from server.db import utcnow
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_text
 from server.scoring.figures import Figures, MonthData, Ref, figures_for, month_figures
 from server.scoring.models import ClosedMonth

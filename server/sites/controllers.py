@@ -9,7 +9,7 @@ from litestar import Request, Response, post
 from server.accounts.controllers import _cookie
 from server.accounts.guards import signed_in
 from server.accounts.sessions import SITE_COOKIE
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import current_user, safe_next, see_other
 
 

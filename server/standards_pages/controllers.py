@@ -10,7 +10,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
 from server.accounts.guards import signed_in
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import render
 from standards import Standard, StandardsSet
 from standards.model import NoStandardInForce

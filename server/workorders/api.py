@@ -21,7 +21,7 @@ from server.defects import lifecycle
 from server.defects.filters import DefectFilter, WorkOrderFilter, parse_uuid_list
 from server.defects.queries import defect_detail, nearby_open_defects
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.sites.models import Zone
 from server.workorders import exports, service
 from server.workorders.exports import CSV, GEOJSON

@@ -32,7 +32,7 @@ from server.assets.models import Asset
 from server.config import get_settings
 from server.db import utcnow
 from server.defects.models import Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import CODE as TEXT_CODE, FIELD_MESSAGE_KEY as TEXT_FIELD_KEY, unstorable
 from server.i18n import translate
 from server.photos.models import Photo

@@ -23,7 +23,7 @@ from server.audit.service import record_event
 from server.contractors.models import Contractor
 from server.db import utcnow
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import render
 from server.workorders import webhooks
 from server.workorders.api import DefectApiController, MapApiController, NotificationApiController, WorkOrderApiController
@@ -78,7 +78,7 @@ class ContractorPages(Controller):
         return await self._webhook_page(request, db, None)
 
     async def _webhook_page(self, request: Request[Any, Any, Any], db: DbSession, error: AppError | None) -> Template:
-        from server.errors import _describe
+        from server.core.errors import _describe
 
         company = _company(request)
         contractor = await db.get(Contractor, company) if company else None

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_fields
 from server.web import current_user, safe_next
 from server.workorders import webhooks

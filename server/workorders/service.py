@@ -26,7 +26,7 @@ from server.contractors.coverage import contracts_covering
 from server.db import utcnow
 from server.defects.lifecycle import clean_reason, defects_for_update, most_severe, move_defects, response_time
 from server.defects.models import Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_text
 from server.sites.access import in_current_site
 from server.workorders import notifications, webhooks

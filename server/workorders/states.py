@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.errors import AppError
+from server.core.errors import AppError
 
 
 @dataclass(frozen=True)

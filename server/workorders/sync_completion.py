@@ -19,7 +19,7 @@ from litestar.exceptions import PermissionDeniedException
 from msgspec import Meta, Struct
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.workorders.completion import complete_order
 from sync.context import BatchState, Plan
 from sync.protocol import Problem, RecordRefused, SyncRecord
