@@ -13,13 +13,13 @@ import hashlib
 import json
 import math
 import uuid
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from server.core.errors import AppError
+from server.core.validation import Problem
 from server.text import raw_json_may_hold_unstorable, unstorable_paths
 
 KINDS = ("inspection", "asset", "completion", "hazard")  # work orders: completion kind (server/workorders/sync_completion.py); hazard: server/inspections/hazards.py
@@ -167,21 +167,6 @@ def parse_single(kind: str, record_id: str, raw: bytes) -> SyncRecord:
     rid = parse_record_id(record_id, "id")
     parsed = parse_json(raw)
     return SyncRecord(kind, rid, parsed.document, parsed.content_hash(parsed.document), _bad_text(parsed, parsed.document))
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One fault in a record's body: the field (``body.…``), a stable code, and the message.
-
-    The message is an i18n key with parameters, or ready-made text per language (the
-    standards engine's errors come with English and Chinese already).
-    """
-
-    field: str
-    code: str
-    key: str = ""
-    params: dict[str, Any] = dataclasses.field(default_factory=dict)
-    texts: dict[str, str] | None = None
 
 
 class RecordRefused(Exception):

@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.core.errors import AppError
 from server.workorders.completion import complete_order
+from server.core.validation import Problem
 from sync.context import BatchState, Plan
-from sync.protocol import Problem, RecordRefused, SyncRecord
+from sync.protocol import RecordRefused, SyncRecord
 
 KIND = "completion"
 
