@@ -57,7 +57,7 @@ def unstorable_paths(value: Any, where: str) -> Iterator[str]:
 
 def refusal(field: str) -> AppError:
     """The 422 `bad_text` refusal naming `field`."""
-    return AppError(422, CODE, FIELD_MESSAGE_KEY, field=field, name=field)
+    return AppError(CODE, key=FIELD_MESSAGE_KEY, field=field, name=field)
 
 
 def check_text(value: Any, field: str) -> Any:

@@ -178,7 +178,7 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
                 and receipt.user_id == state.caller.user.id):
             stored = msgspec.convert(receipt.result, RESULT_TYPES[receipt.kind])
             return RecordResult(record.id, record.kind, 200, "duplicate", result=stored), None  # type: ignore[arg-type]
-        conflict = RecordRefused(409, "record_conflict", "sync.record_conflict")
+        conflict = RecordRefused("record_conflict")
         audit = Plan(result={}, audit=[AuditEntry("sync.conflict", record.kind, str(record.id), {
             "received_hash": record.content_hash, "stored_hash": receipt.content_hash if receipt else None,
             "stored_kind": receipt.kind if receipt else None, "body": bounded_excerpt(record.body),

@@ -108,6 +108,6 @@ def is_sha256(value: Any) -> bool:
     return isinstance(value, str) and SHA256_HEX.fullmatch(value) is not None
 
 
-def on_planet(lat: float | None, lon: float | None) -> bool:
+def on_planet(lat: float, lon: float) -> bool:
     """Whether latitude and longitude (numbers already) are in range."""
-    return lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180
+    return -90 <= lat <= 90 and -180 <= lon <= 180

@@ -31,7 +31,7 @@ from server.workorders.map_config import map_config, map_page_headers
 
 
 def defect_not_found() -> AppError:
-    return AppError(404, "defect_not_found", "defect.not_found", field="defect_id")
+    return AppError("defect_not_found", field="defect_id")
 
 
 class SupervisorPages(Controller):

@@ -89,7 +89,7 @@ async def plan_hazard(db: AsyncSession, state: BatchState, record: SyncRecord) -
     held = set((await db.execute(select(Photo.sha256).where(Photo.sha256.in_(photos)))).scalars()) if photos else set()
     missing = sorted({sha for sha in photos if sha not in held and sha not in state.photos})
     if missing:
-        raise RecordRefused(428, "photos_missing", "sync.photos_missing", missing=missing, n=len(missing))
+        raise RecordRefused("photos_missing", missing=missing, n=len(missing))
     return _plan(state, record, asset, observed_at, position, notes or "", category, str(severity), photos,
                  standard.version)
 

@@ -33,7 +33,7 @@ class InspectionPages(Controller):
         mine_only = user.id if user.role == "inspector" else None
         detail = await inspection_detail(db, inspection_id, inspector_id=mine_only)
         if detail is None:
-            raise AppError(404, "inspection_not_found", "inspection.not_found", field="inspection_id")
+            raise AppError("inspection_not_found", field="inspection_id")
         standards_set = request.app.state.standards
         try:  # the version it was judged by, for the words of its clauses and fields
             standard = standards_set.get(detail.standards_version)

@@ -83,7 +83,7 @@ def plan_inspection(state: BatchState, record: SyncRecord) -> Plan:
     assert asset is not None and judged is not None and observed_at is not None
     missing = sorted({sha for sha, _ in photos if sha not in state.photos})
     if missing:
-        raise RecordRefused(428, "photos_missing", "sync.photos_missing", missing=missing, n=len(missing))
+        raise RecordRefused("photos_missing", missing=missing, n=len(missing))
     return _plan(state, record, asset, observed_at, position, notes or "", client_version or None, photos, standard, judged)
 
 

@@ -69,7 +69,7 @@ class StoreUnavailable(AppError):
     """The object store did not answer: retry later (nothing was recorded)."""
 
     def __init__(self) -> None:
-        super().__init__(503, "media_store_unavailable", "photos.store_unavailable")
+        super().__init__("media_store_unavailable")
         self.headers = {"Retry-After": str(RETRY_AFTER_S)}
 
 

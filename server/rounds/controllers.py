@@ -121,7 +121,7 @@ async def _emergency(db: AsyncSession, emergency_id: uuid.UUID, user: Any) -> Em
     """The emergency round by id; another site's answers 404 exactly like an unknown one."""
     em = await db.get(EmergencyRound, emergency_id)
     if em is None or em.site_id != user.site_id:
-        raise AppError(404, "emergency_not_found", "rounds.emergency_not_found", field="emergency_id")
+        raise AppError("emergency_not_found", field="emergency_id")
     return em
 
 

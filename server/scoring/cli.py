@@ -11,6 +11,7 @@ from server.config import get_settings
 from server.core.errors import AppError
 from server.i18n import translate
 from server.scoring import formatting as fmt
+from server.scoring.access import not_found
 from server.scoring.figures import Figures
 from server.scoring.rules import load_rules
 from server.scoring.service import month_report, parse_month, require_site
@@ -25,7 +26,7 @@ def _select(figures: list[Figures], zone: str | None, contractor: str | None,
     chosen = [f for f in figures if f.kind in given and f.code == given[f.kind]]
     for kind, code in given.items():
         if not any(f.kind == kind for f in chosen):
-            raise AppError(404, f"unknown_{kind}", f"scoring.unknown_{kind}", field=kind, value=code)
+            raise not_found(kind, code)
     return chosen
 
 

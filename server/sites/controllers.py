@@ -21,7 +21,7 @@ async def choose_site(request: Request[Any, Any, Any]) -> Response[Any]:
     user = current_user(request)
     assert user is not None  # the guard
     if not any(s.code == code for s in user.sites):
-        raise AppError(404, "unknown_site", "scoring.unknown_site", field="site")
+        raise AppError("unknown_site", field="site")
     response = see_other(safe_next(str(form.get("next", "")) or None))
     response.cookies.append(_cookie(SITE_COOKIE, code, max_age=365 * 86400))
     return response

@@ -93,14 +93,14 @@ class ContractorPages(Controller):
         form = await form_of(request)
         company = _company(request)
         if company is None:
-            raise AppError(404, "contractor_not_found", "webhook.no_company")
+            raise AppError("contractor_not_found")
         url = str(form.get("webhook_url") or "").strip()
         parts = urlsplit(url)
         if url and (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL):
-            return await self._webhook_page(request, db, AppError(422, "bad_webhook_url", "webhook.bad_url",
+            return await self._webhook_page(request, db, AppError("bad_webhook_url",
                                                                    field="webhook_url"))
         if url and webhooks.names_private_host(url) and not get_workorder_settings().webhook_allow_private:
-            return await self._webhook_page(request, db, AppError(422, "private_webhook_url", "webhook.private_url",
+            return await self._webhook_page(request, db, AppError("private_webhook_url",
                                                                    field="webhook_url"))
         contractor = await db.get(Contractor, company, with_for_update=True)
         assert contractor is not None
