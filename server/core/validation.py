@@ -16,7 +16,6 @@ import dataclasses
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,9 +62,6 @@ class Checker:
     def has(self, field: str) -> bool:
         """Whether a fault of `field` has been noted."""
         return any(p.field == field for p in self.problems)
-
-    def __iter__(self) -> Iterator[Problem]:
-        return iter(self.problems)
 
 
 def is_number(value: Any) -> bool:
