@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
+.PHONY: typecheck
 .PHONY: run test install install-test test-deps test-sqlite test-postgresql test-dates bench clean fonts
 
 $(PY):
@@ -40,6 +41,11 @@ ON_SQLITE_ONLY := --ignore=tests/browser/test_every_page.py
 test: install-test test-deps
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
 	FIELDCHECK_TEST_DB=postgresql $(PYTEST) $(ON_SQLITE_ONLY)
+
+## typecheck: mypy on server/, sync/ and standards/ (settings in pyproject.toml); `make test` runs it first
+typecheck: install-test
+	$(VENV)/bin/mypy
+test: typecheck
 
 test-sqlite: install-test test-deps
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)

@@ -26,7 +26,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVarTuple, Unpack
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -46,10 +46,11 @@ from server.workorders.models import WORK_ORDER_STATUSES, WorkOrder, WorkOrderDe
 from server.workorders.states import OWING_STATUSES
 
 MAX_VALUES = 50
+_Row = TypeVarTuple("_Row")  # the columns of a query a filter narrows, kept as they are
 
 
 class QueryParams(Protocol):
-    def getall(self, key: str, default: Any = ...) -> list[Any]: ...
+    def getall(self, key: str, default: list[Any]) -> list[Any]: ...
 
 
 def _values(params: QueryParams, name: str) -> tuple[str, ...]:
@@ -218,7 +219,7 @@ class DefectFilter(_Common):
             conds.append(defect_scope(user))
         return conds
 
-    def apply(self, query: Select[Any], user: CurrentUser | None = None) -> Select[Any]:
+    def apply(self, query: Select[Unpack[_Row]], user: CurrentUser | None = None) -> Select[Unpack[_Row]]:
         return query.where(*self.conditions(user))
 
 
@@ -287,7 +288,8 @@ class WorkOrderFilter(_Common):
             conds.append(order_scope(user))
         return conds
 
-    def apply(self, query: Select[Any], user: CurrentUser | None = None, now: dt.datetime | None = None) -> Select[Any]:
+    def apply(self, query: Select[Unpack[_Row]], user: CurrentUser | None = None,
+              now: dt.datetime | None = None) -> Select[Unpack[_Row]]:
         return query.where(*self.conditions(user, now))
 
 
