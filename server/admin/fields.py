@@ -132,7 +132,7 @@ def form_code(key: str) -> str:
 def invalid(problems: list[Problem]) -> AppError:
     """The 422 naming every bad field; each is worded when the answer is made (server/core/errors.py)."""
     errors = [{"field": p.field, "code": p.code, "key": p.key, "params": p.params} for p in problems]
-    return AppError("invalid_form", field=errors[0]["field"], errors=errors)
+    return AppError("invalid_form", field=problems[0].field, errors=errors)
 
 
 def field_messages(exc: AppError | None, t: Any) -> dict[str, str]:

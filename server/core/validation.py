@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from server.i18n import translate
 
@@ -99,7 +99,7 @@ def ahead(value: dt.datetime, now: dt.datetime) -> bool:
     return value > now + CLOCK_SKEW
 
 
-def is_sha256(value: Any) -> bool:
+def is_sha256(value: Any) -> TypeGuard[str]:
     """A SHA-256 in lower-case hex, as photos are named."""
     return isinstance(value, str) and SHA256_HEX.fullmatch(value) is not None
 

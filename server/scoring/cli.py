@@ -19,8 +19,8 @@ from server.scoring.service import month_report, parse_month, require_site
 
 def _select(figures: list[Figures], zone: str | None, contractor: str | None,
             category: str | None) -> list[Figures]:
-    given = {"zone": zone, "contractor": contractor, "category": category}
-    given = {k: v for k, v in given.items() if v}
+    asked = {"zone": zone, "contractor": contractor, "category": category}
+    given = {k: v for k, v in asked.items() if v}
     if not given:
         return figures
     chosen = [f for f in figures if f.kind in given and f.code == given[f.kind]]
