@@ -36,7 +36,7 @@ from server.config import REPO_ROOT, Settings, get_settings
 from server.db import Database
 from server.defects.controllers import SupervisorController
 from server.deps import provide_db
-from server.errors import handle_http_exception, handle_internal_error
+from server.core.errors import handle_http_exception, handle_internal_error
 from server.health import health
 from server.imports.pages import ImportController
 from server.home import home

@@ -2,7 +2,7 @@
 
 Litestar documents a 400 (and any error a handler declares it raises) with its own body,
 ``{status_code, detail, extra}``. This app answers every error with the body of
-`server/errors.py` instead — ``{code, message, field, errors}`` — so a client generated
+`server/core/errors.py` instead — ``{code, message, field, errors}`` — so a client generated
 from the document, or a schema check such as tests/test_api_schema.py, would be misled.
 """
 
@@ -30,7 +30,7 @@ ERROR_SCHEMA = Schema(
             description="one per field at fault",
         ),
     },
-    description="An error: what went wrong, where, in the user's language (server/errors.py).",
+    description="An error: what went wrong, where, in the user's language (server/core/errors.py).",
 )
 _METHODS = ("get", "put", "post", "delete", "patch")
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from server.errors import AppError
+from server.core.errors import AppError
 
 CODE = "bad_text"
 MESSAGE_KEY = "text.bad"  # for sync problems, whose message the field name precedes
@@ -57,7 +57,7 @@ def unstorable_paths(value: Any, where: str) -> Iterator[str]:
 
 def refusal(field: str) -> AppError:
     """The 422 `bad_text` refusal naming `field`."""
-    return AppError(422, CODE, FIELD_MESSAGE_KEY, field=field, name=field)
+    return AppError(CODE, key=FIELD_MESSAGE_KEY, field=field, name=field)
 
 
 def check_text(value: Any, field: str) -> Any:

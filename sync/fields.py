@@ -1,25 +1,22 @@
 """Checking the plain fields of a record body: ids, strings, times, positions.
 
-A `BodyChecker` walks one body and collects every fault it finds (not just the first),
-each a `Problem` with a field path starting at ``body``; the domain services add their
-own faults and raise `invalid(checker.problems)` when there are any.
+A `BodyChecker` is the core's `Checker` (server/core/validation.py) for a record body: it
+walks one body and notes every fault it finds (not just the first), each a `Problem` with a
+field path starting at ``body``; the domain services add their own faults and raise
+`invalid(checker.problems)` when there are any.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from server.core.validation import Checker, ahead, has_offset, is_number, is_sha256, moment
 from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY, unstorable
-from sync.protocol import Problem
 
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-CLOCK_SKEW = dt.timedelta(minutes=5)
 MAX_ACCURACY_M = 100_000.0  # a position worse than 100 km is no position
 
 
@@ -30,21 +27,11 @@ class Position:
     accuracy_m: float | None
 
 
-def is_number(value: Any) -> bool:
-    """A finite JSON number (booleans are not numbers)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
-
-class BodyChecker:
+class BodyChecker(Checker):
     """Collects the faults of one record body (a JSON object) field by field."""
 
     def __init__(self, body: Any, allowed: tuple[str, ...]) -> None:
-        self.problems: list[Problem] = []
+        super().__init__()
         if not isinstance(body, dict):
             self.body: dict[str, Any] = {}
             self.add("body", "bad_type", "sync.expected_object")
@@ -57,7 +44,8 @@ class BodyChecker:
                 self.add(f"body.{key}", "unknown_field", "sync.unknown_field", fields=", ".join(allowed))
 
     def add(self, field: str, code: str, key: str, **params: Any) -> None:
-        self.problems.append(Problem(field, code, key, params))
+        """Note a fault: `field` from ``body``, a code of server/core/error_codes.py, a message key."""
+        self.problem(field, code, key, **params)
 
     def missing(self, name: str) -> bool:
         """True (and a `required` fault) when `name` is absent or null."""
@@ -109,24 +97,20 @@ class BodyChecker:
             return None
         value = self.body[name]
         field = f"body.{name}"
-        if not isinstance(value, str):
+        when = moment(value)
+        if when is None:
             self.add(field, "bad_type", "sync.expected_datetime")
             return None
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            self.add(field, "bad_type", "sync.expected_datetime")
-            return None
-        if moment.tzinfo is None or moment.utcoffset() is None:
+        if not has_offset(when):
             self.add(field, "no_offset", "sync.datetime_no_offset")
             return None
-        if moment > now + CLOCK_SKEW:
+        if ahead(when, now):
             self.add(field, "in_future", "sync.datetime_in_future")
             return None
-        if moment < EARLIEST:
+        if when < EARLIEST:
             self.add(field, "too_early", "sync.datetime_too_early")
             return None
-        return moment
+        return when
 
     def position(self, name: str, *, required: bool) -> Position | None:
         """`{"lat", "lon", "accuracy_m"}` on the planet; null allowed unless required."""
@@ -154,6 +138,37 @@ class BodyChecker:
         if len(self.problems) > before or lat is None or lon is None:
             return None
         return Position(float(lat), float(lon), None if accuracy is None else float(accuracy))
+
+    def photos(self, name: str, *, max_items: int, keys: tuple[str, ...]) -> list[tuple[int, dict[str, Any]]]:
+        """A list (absent or null: none) of at most `max_items` photo objects `{"sha256", ...keys}`.
+
+        Each good one is returned with its index; `sha256` must be a photo's name.
+        """
+        raw = self.body.get(name)
+        field = f"body.{name}"
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.add(field, "bad_type", "sync.expected_list")
+            return []
+        if len(raw) > max_items:
+            self.add(field, "too_many", "sync.too_many_photos", max=max_items)
+            return []
+        allowed = ("sha256", *keys)
+        good = []
+        for i, item in enumerate(raw):
+            where = f"{field}[{i}]"
+            if not isinstance(item, dict):
+                self.add(where, "bad_type", "sync.expected_object")
+                continue
+            for key in item:
+                if key not in allowed:
+                    self.add(f"{where}.{key}", "unknown_field", "sync.unknown_field", fields=", ".join(allowed))
+            if not is_sha256(item.get("sha256")):
+                self.add(f"{where}.sha256", "bad_photo_hash", "sync.bad_photo_hash")
+                continue
+            good.append((i, item))
+        return good
 
     def _coordinate(self, value: dict[str, Any], key: str, field: str, limit: float) -> float | None:
         raw = value.get(key)

@@ -13,13 +13,14 @@ import hashlib
 import json
 import math
 import uuid
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from server.errors import AppError
+from server.core.error_codes import lookup
+from server.core.errors import AppError
+from server.core.validation import Problem
 from server.text import raw_json_may_hold_unstorable, unstorable_paths
 
 KINDS = ("inspection", "asset", "completion", "hazard")  # work orders: completion kind (server/workorders/sync_completion.py); hazard: server/inspections/hazards.py
@@ -112,14 +113,14 @@ def parse_json(raw: bytes) -> Parsed:
     try:
         return Parsed(json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float), False, suspect)
     except json.JSONDecodeError as exc:
-        raise AppError(400, "malformed_json", "sync.malformed_json", field="", line=exc.lineno, column=exc.colno) from exc
+        raise AppError("malformed_json", field="", line=exc.lineno, column=exc.colno) from exc
     except (ValueError, RecursionError) as exc:  # NaN/Infinity, bad UTF-8, absurd nesting
-        raise AppError(400, "malformed_json", "sync.malformed_json_plain", field="") from exc
+        raise AppError("malformed_json", key="sync.malformed_json_plain", field="") from exc
 
 
 def parse_kind(kind: Any, where: str) -> str:
     if not isinstance(kind, str) or kind not in KINDS:
-        raise AppError(422, "unknown_kind", "sync.unknown_kind", field=where, kinds=", ".join(KINDS))
+        raise AppError("unknown_kind", field=where, kinds=", ".join(KINDS))
     return kind
 
 
@@ -130,7 +131,7 @@ def parse_record_id(value: Any, where: str) -> uuid.UUID:
             return uuid.UUID(value)
         except ValueError:
             pass
-    raise AppError(422, "bad_record_id", "sync.bad_record_id", field=where)
+    raise AppError("bad_record_id", field=where)
 
 
 def parse_batch(raw: bytes) -> list[SyncRecord]:
@@ -138,18 +139,18 @@ def parse_batch(raw: bytes) -> list[SyncRecord]:
     parsed = parse_json(raw)
     doc = parsed.document
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
-        raise AppError(422, "bad_batch", "sync.bad_batch", field="records")
+        raise AppError("bad_batch", field="records")
     for key in doc:
         if key != "records":
-            raise AppError(422, "bad_batch", "sync.unknown_batch_key", field=str(key))
+            raise AppError("bad_batch", key="sync.unknown_batch_key", field=str(key))
     items = doc["records"]
     if len(items) > MAX_RECORDS:
-        raise AppError(422, "too_many_records", "sync.too_many_records", field="records", max=MAX_RECORDS)
+        raise AppError("too_many_records", field="records", max=MAX_RECORDS)
     records = []
     for i, item in enumerate(items):
         where = f"records[{i}]"
         if not isinstance(item, dict) or "body" not in item or set(item) - {"kind", "id", "body"}:
-            raise AppError(422, "bad_record", "sync.bad_record", field=where)
+            raise AppError("bad_record", field=where)
         kind = parse_kind(item.get("kind"), f"{where}.kind")
         record_id = parse_record_id(item.get("id"), f"{where}.id")
         records.append(SyncRecord(kind, record_id, item["body"], parsed.content_hash(item["body"]),
@@ -169,41 +170,32 @@ def parse_single(kind: str, record_id: str, raw: bytes) -> SyncRecord:
     return SyncRecord(kind, rid, parsed.document, parsed.content_hash(parsed.document), _bad_text(parsed, parsed.document))
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One fault in a record's body: the field (``body.…``), a stable code, and the message.
-
-    The message is an i18n key with parameters, or ready-made text per language (the
-    standards engine's errors come with English and Chinese already).
-    """
-
-    field: str
-    code: str
-    key: str = ""
-    params: dict[str, Any] = dataclasses.field(default_factory=dict)
-    texts: dict[str, str] | None = None
+# A refused record's status in the batch's answer (docs/sync.md): one of these.
+RECORD_STATUSES = (409, 422, 428)
 
 
 class RecordRefused(Exception):
-    """One record refused, the rest of the batch unaffected.
+    """One record refused, the rest of the batch unaffected, by its code in server/core/error_codes.py.
 
-    `status` is 422 (`problems` names the fields), 428 (`missing` photo hashes) or 409.
+    `status` is the code's: 422 (`problems` names the fields), 428 (`missing` photo hashes)
+    or 409; a code the HTTP API answers otherwise (a work order not found, 404) refuses
+    the record as invalid, 422.
     """
 
     def __init__(
         self,
-        status: int,
         code: str,
-        key: str,
         *,
+        key: str | None = None,
         problems: list[Problem] | None = None,
         missing: list[str] | None = None,
         **params: Any,
     ) -> None:
         super().__init__(code)
-        self.status = status
+        entry = lookup(code, key)
+        self.status = entry.status if entry.status in RECORD_STATUSES else 422
         self.code = code
-        self.key = key
+        self.key = key or entry.key
         self.problems = problems or []
         self.missing = missing or []
         self.params = params
@@ -211,4 +203,4 @@ class RecordRefused(Exception):
 
 def invalid(problems: list[Problem]) -> RecordRefused:
     """The 422 refusal of a body with these faults."""
-    return RecordRefused(422, "invalid_record", "sync.invalid_record", problems=problems, n=len(problems))
+    return RecordRefused("invalid_record", problems=problems, n=len(problems))

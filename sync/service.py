@@ -44,11 +44,12 @@ from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
 from standards import Standard, StandardsSet
 from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
 from server.inspections.hazards import HazardResult, plan_hazard  # hazards: problems no clause covers
+from server.core.validation import Problem
 from sync.bulk import BulkInsert
 from sync.context import AuditEntry, BatchState, Caller, Plan, Receipt
 from sync.labels import error_words
 from sync.models import SyncReceipt
-from sync.protocol import Problem, RecordRefused, SyncRecord, invalid
+from sync.protocol import RecordRefused, SyncRecord, invalid
 from sync.schemas import AssetResult, FieldError, InspectionResult, RecordResult
 
 log = logging.getLogger("fieldcheck.sync")
@@ -187,7 +188,7 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
                 and receipt.user_id == state.caller.user.id):
             stored = msgspec.convert(receipt.result, RESULT_TYPES[receipt.kind])
             return RecordResult(record.id, record.kind, 200, "duplicate", result=stored), None  # type: ignore[arg-type]
-        conflict = RecordRefused(409, "record_conflict", "sync.record_conflict")
+        conflict = RecordRefused("record_conflict")
         audit = Plan(result={}, audit=[AuditEntry("sync.conflict", record.kind, str(record.id), {
             "received_hash": record.content_hash, "stored_hash": receipt.content_hash if receipt else None,
             "stored_kind": receipt.kind if receipt else None, "body": bounded_excerpt(record.body),
@@ -222,11 +223,9 @@ def refused(record: SyncRecord, exc: RecordRefused, lang: str, standard: Standar
     """A refusal as the phone sees it, in the user's language, each field also named in words."""
     errors = []
     for p in exc.problems:
-        if p.texts is not None:
-            message = p.texts.get(lang) or p.texts["en"]
-        else:
-            separator = ":" if lang == "zh" else ": "
-            message = f"{p.field}{separator}{translate(lang, p.key, **p.params)}"
+        message = p.message(lang)
+        if p.texts is None:  # an i18n message is preceded by the field it is about
+            message = f"{p.field}{':' if lang == 'zh' else ': '}{message}"
         errors.append(FieldError(p.field, p.code, message, **error_words(p.field, message, lang, standard)))
     return RecordResult(
         record.id, record.kind, exc.status, OUTCOMES[exc.status],  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from server.db import Database, utcnow
 from server.defects.filters import DefectFilter
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.defects.queries import LIST_LIMIT
-from server.errors import AppError
+from server.core.errors import AppError
 from server.sites.models import Zone
 from server.csvfile import neutralise
 from server.workorders.models import WorkOrder

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, JpegImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.photos import images
 from server.photos.metadata import NotAJpeg, dms_to_degrees, parse_exif_time, strip_jpeg_metadata
 from tests.photo_helpers import jpeg, marked_image, photo_like, png

@@ -14,7 +14,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from server.db import Database, utcnow
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.models import InspectionPhoto
 from server.photos.models import Photo
 from server.defects.models import Defect

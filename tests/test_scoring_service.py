@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from server.audit.models import AuditEvent
 from server.db import Database
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.models import Inspection
 from server.scoring.models import ClosedMonth
 from server.scoring.months import BadMonth, Month

@@ -208,7 +208,9 @@ async def test_closing_and_reopening_through_the_pages(client: AsyncTestClient, 
     token = await csrf_token(client, f"/scores/{MONTH}")
     no_reason = await client.post(f"/scores/{MONTH}/reopen", data={"_csrf_token": token, "reason": ""},
                                   headers={"Accept": "application/json"})
-    assert no_reason.status_code == 400 and no_reason.json()["field"] == "reason"
+    # 422 as every missing reason (one code, one status: server/core/error_codes.py)
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
+    assert no_reason.json()["code"] == "reason_required"
     reopened = await client.post(f"/scores/{MONTH}/reopen", data={"_csrf_token": token, "reason": "late sync"},
                                  follow_redirects=False)
     assert reopened.status_code == 303

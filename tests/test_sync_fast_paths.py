@@ -23,7 +23,7 @@ from sqlalchemy import Table, select
 
 from server.audit.models import AuditEvent
 from server.db import Database
-from server.errors import AppError
+from server.core.errors import AppError
 from sync.bulk import BulkInsert
 from sync.protocol import content_hash, parse_batch, parse_single
 

@@ -201,7 +201,7 @@ async def test_one_poison_record_does_not_hold_up_the_batch(database: Database, 
 async def test_text_that_slips_past_the_rule_is_still_a_4xx(
     database: Database, database_url: str, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The last line (server/errors.py): a driver refusing half an emoji is the request's fault."""
+    """The last line (server/core/errors.py): a driver refusing half an emoji is the request's fault."""
     async def driver_refuses(*args: Any, **kwargs: Any) -> Any:
         "\ud83d".encode()  # what sqlite3 and asyncpg do with it, deep in a statement
 

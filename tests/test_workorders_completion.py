@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from server.db import Database, utcnow
 from server.defects.models import Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.workorders import service
 from server.workorders.completion import complete_order
 from server.workorders.geo import distance_m, offset

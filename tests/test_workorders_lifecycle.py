@@ -14,7 +14,7 @@ from server.audit.models import AuditEvent
 from server.db import Database, utcnow
 from server.defects import lifecycle
 from server.defects.models import Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.workorders import service
 from server.workorders.completion import complete_order
 from server.workorders.geo import offset

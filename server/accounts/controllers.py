@@ -24,7 +24,7 @@ from server.security import client_address
 from server.text import refusal, unstorable
 from server.accounts.devices import clean_name, name_device
 from server.accounts.guards import signed_in
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import LANG_COOKIE, current_user, render, safe_next, see_other
 
 
@@ -117,7 +117,7 @@ class AccountController(Controller):
         if unstorable(name):
             raise refusal("device_name")
         if not clean_name(name):
-            raise AppError(422, "required", "views.device_name_required", field="device_name")
+            raise AppError("required", key="views.device_name_required", field="device_name")
         user = current_user(request)
         assert user is not None
         await name_device(db, str(form.get("device_id", "")), name, user.id)

@@ -1,8 +1,9 @@
 """Reading an administration form field by field, collecting every problem with its field.
 
-`Form` wraps the posted multi-dict; each reader returns the cleaned value (or None) and
-notes a problem (an i18n key, the field named) instead of stopping at the first, so the
-page can show every bad field next to its input at once. `check()` raises the 422.
+`Form` is the core's `Checker` (server/core/validation.py) for a posted multi-dict: each
+reader returns the cleaned value (or None) and notes a problem (an i18n key, the field
+named; a field's first problem only) instead of stopping at the first, so the page can show
+every bad field next to its input at once. `check()` raises the 422.
 """
 
 from __future__ import annotations
@@ -12,26 +13,29 @@ import re
 import uuid
 from typing import Any
 
-from server.errors import AppError
+from server.core.errors import AppError
+from server.core.validation import Checker, Problem
 from server.text import unstorable
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-class Form:
-    """The posted values and the problems found so far."""
+class Form(Checker):
+    """The posted values and the problems found so far (a field's first only)."""
+
+    one_per_field = True
 
     def __init__(self, values: Any) -> None:
+        super().__init__()
         self.values = values
-        self.problems: list[dict[str, Any]] = []
 
     def raw(self, name: str) -> str:
         value = self.values.get(name)
         return value.strip() if isinstance(value, str) else ""
 
     def add(self, field: str, key: str, **params: Any) -> None:
-        if not any(p["field"] == field for p in self.problems):
-            self.problems.append({"field": field, "code": key.rsplit(".", 1)[-1], "key": key, "params": params})
+        """Note a problem of `field` worded by `key`; its code is the key's last part (`too_long`)."""
+        self.problem(field, form_code(key), key, **params)
 
     def text(self, name: str, *, max_length: int, required: bool = True) -> str:
         value = self.raw(name)
@@ -114,18 +118,21 @@ class Form:
     def flag(self, name: str) -> bool:
         return self.raw(name) in ("1", "on", "true", "yes")
 
-    def has(self, field: str) -> bool:
-        return any(p["field"] == field for p in self.problems)
-
     def check(self) -> None:
         """Raise the 422 naming every bad field, if any."""
         if self.problems:
             raise invalid(self.problems)
 
 
-def invalid(problems: list[dict[str, Any]]) -> AppError:
-    first = problems[0]
-    return AppError(422, "invalid_form", "adminf.invalid", field=first["field"], errors=problems)
+def form_code(key: str) -> str:
+    """A form problem's stable code: the last part of its message key."""
+    return key.rsplit(".", 1)[-1]
+
+
+def invalid(problems: list[Problem]) -> AppError:
+    """The 422 naming every bad field; each is worded when the answer is made (server/core/errors.py)."""
+    errors = [{"field": p.field, "code": p.code, "key": p.key, "params": p.params} for p in problems]
+    return AppError("invalid_form", field=problems[0].field, errors=errors)
 
 
 def field_messages(exc: AppError | None, t: Any) -> dict[str, str]:

@@ -34,7 +34,7 @@ from server.assets.pages import qr_svg
 from server.config import get_settings
 from server.contractors.models import Contract, Contractor
 from server.deps import DbSession
-from server.errors import AppError, _describe
+from server.core.errors import AppError, _describe
 from server.core.i18n import pick, translator
 from server.sites.models import Site, Zone
 from server.text import check_fields
@@ -252,7 +252,7 @@ class AdminPages(Controller):
     async def retire_or_reinstate(self, request: Request[Any, Any, Any], db: DbSession, asset_id: FromPath[uuid.UUID],
                                   action: FromPath[str]) -> Redirect:
         if action not in ("retire", "reinstate"):
-            raise AppError(404, "not_found", "error.404", field="action")
+            raise AppError("not_found", field="action")
         asset = await _get(db, Asset, "asset", asset_id)
         await set_active(db, _admin(request), asset, action == "reinstate", request)
         return see_other(f"/admin/assets/{asset_id}")

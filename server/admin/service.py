@@ -20,14 +20,20 @@ from server.admin.fields import Form
 from server.admin.geometry import parse_outline
 from server.audit.service import record_event
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.errors import AppError
+from server.core.errors import AppError
 from server.sites.models import Site, Zone
 
 TIMEZONES = frozenset(available_timezones())
 
 
+# The 404 code of each kind of row an admin page edits.
+NOT_FOUND = {"asset": "asset_not_found", "contract": "contract_not_found", "contractor": "contractor_not_found",
+             "site": "site_not_found", "user": "user_not_found", "zone": "zone_not_found"}
+
+
 def not_found(entity: str) -> AppError:
-    return AppError(404, f"{entity}_not_found", "adminf.not_found", field=f"{entity}_id")
+    """The 404 of an admin page's row (`entity` one of NOT_FOUND) that does not exist."""
+    return AppError(NOT_FOUND[entity], key="adminf.not_found", field=f"{entity}_id")
 
 
 def _changes(row: Any, values: dict[str, Any]) -> dict[str, Any]:

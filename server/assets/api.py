@@ -25,7 +25,7 @@ from server.assets.queries import NearAsset, nearest_assets
 from server.assets.service import zone_scope
 from server.db import utcnow
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import current_user
 from server.workorders.settings import get_workorder_settings
 
@@ -71,7 +71,7 @@ def parse_since(value: str | None) -> dt.datetime | None:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise AppError(422, "bad_since", "sync.bad_since", field="since")
+        raise AppError("bad_since", field="since")
     return moment
 
 
@@ -82,7 +82,7 @@ def parse_coordinate(value: str | None, name: str, limit: float) -> float:
     except ValueError:
         number = float("nan")
     if not -limit <= number <= limit:  # NaN fails too
-        raise AppError(422, "out_of_range", "sync.out_of_range", field=name, min=-limit, max=limit)
+        raise AppError("out_of_range", field=name, min=-limit, max=limit)
     return number
 
 
@@ -153,7 +153,7 @@ class OfflineController(Controller):
     ) -> NearbySlice:
         standard = request.app.state.standards.catalogue()
         if category not in standard.categories:
-            raise AppError(422, "unknown_category", "sync.unknown_category", field="category",
+            raise AppError("unknown_category", field="category",
                            categories=", ".join(standard.categories))
         point = parse_coordinate(lat, "lat", 90), parse_coordinate(lon, "lon", 180)
         return await nearby_slice(db, _user(request), *point, category, get_workorder_settings().duplicate_distance_m)

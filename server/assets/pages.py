@@ -16,7 +16,7 @@ from litestar.response import Template
 from server.accounts.guards import role_in
 from server.assets.queries import all_zones, zone_assets_for_labels
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import render
 
 
@@ -38,7 +38,7 @@ class QrSheetController(Controller):
             return render(request, "supervise/qr_sheet.html", title_key="qr.title", zones=await all_zones(db), zone=None, labels=[])
         found = await zone_assets_for_labels(db, zone)
         if found is None:
-            raise AppError(404, "zone_not_found", "qr.zone_not_found", field="zone")
+            raise AppError("zone_not_found", field="zone")
         base = str(request.base_url).rstrip("/")
         labels = [(a, qr_svg(f"{base}/inspect/qr/{a.qr_token}", a.code)) for a in found[1]]
         return render(

@@ -23,9 +23,10 @@ from server.accounts.models import UserZone
 from server.assets.models import Asset
 from server.sites.models import Zone
 from standards import Standard
+from server.core.validation import Problem
 from sync.context import AssetInfo, AuditEntry, BatchState, Plan, ZoneShape
 from sync.fields import BodyChecker
-from sync.protocol import Problem, SyncRecord, invalid
+from sync.protocol import SyncRecord, invalid
 
 FIELDS = ("category", "name", "position", "notes")
 MAX_NAME = 160

@@ -1,1 +1,1 @@
-"""The core the domains build on: nothing in here imports a domain (docs/architecture.md)."""
+"""The core: what every domain, page and the sync protocol build on; it imports none of them."""

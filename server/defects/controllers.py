@@ -20,7 +20,7 @@ from server.defects.filters import DefectFilter
 from server.defects.models import DEFECT_STATUSES, SEVERITIES
 from server.defects.queries import active_defects_by_zone, defect_detail, defect_list, filter_choices
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.queries import recent_inspections
 from server.web import render
 from server.workorders.http import after_post, form_of, next_or, user_of
@@ -31,7 +31,7 @@ from server.workorders.map_config import map_config, map_page_headers
 
 
 def defect_not_found() -> AppError:
-    return AppError(404, "defect_not_found", "defect.not_found", field="defect_id")
+    return AppError("defect_not_found", field="defect_id")
 
 
 class SupervisorPages(Controller):

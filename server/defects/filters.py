@@ -39,7 +39,7 @@ from server.contractors.coverage import covered_by_contractors
 from server.contractors.models import Contractor
 from server.db import utcnow
 from server.defects.models import ACTIVE_STATUSES, DEFECT_STATUSES, SEVERITIES, Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.sites.access import in_current_site
 from server.sites.models import Zone
 from server.workorders.models import WORK_ORDER_STATUSES, WorkOrder, WorkOrderDefect
@@ -58,7 +58,7 @@ def _values(params: QueryParams, name: str) -> tuple[str, ...]:
     # A form's empty choice ("any zone") sends the name with no value.
     values = tuple(dict.fromkeys(v for v in raw if v))
     if len(values) > MAX_VALUES:
-        raise AppError(422, "bad_filter", "filter.too_many", field=name, max=MAX_VALUES)
+        raise AppError("bad_filter", key="filter.too_many", field=name, max=MAX_VALUES)
     return values
 
 
@@ -66,7 +66,7 @@ def _choices(params: QueryParams, name: str, allowed: Sequence[str]) -> tuple[st
     values = _values(params, name)
     for v in values:
         if v not in allowed:
-            raise AppError(422, "bad_filter", "filter.bad_choice", field=name, value=v[:40], allowed=", ".join(allowed))
+            raise AppError("bad_filter", field=name, value=v[:40], allowed=", ".join(allowed))
     return values
 
 
@@ -77,7 +77,7 @@ def _day(params: QueryParams, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(values[-1])
     except ValueError as exc:
-        raise AppError(422, "bad_filter", "filter.bad_date", field=name) from exc
+        raise AppError("bad_filter", key="filter.bad_date", field=name) from exc
 
 
 def _bbox(params: QueryParams) -> tuple[float, float, float, float] | None:
@@ -87,11 +87,11 @@ def _bbox(params: QueryParams) -> tuple[float, float, float, float] | None:
     try:
         west, south, east, north = (float(v) for v in values[-1].split(","))
     except ValueError as exc:
-        raise AppError(422, "bad_filter", "filter.bad_bbox", field="bbox") from exc
+        raise AppError("bad_filter", key="filter.bad_bbox", field="bbox") from exc
     if not all(map(math.isfinite, (west, south, east, north))) or not (
         -180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90
     ):
-        raise AppError(422, "bad_filter", "filter.bad_bbox", field="bbox")
+        raise AppError("bad_filter", key="filter.bad_bbox", field="bbox")
     return west, south, east, north
 
 
@@ -140,7 +140,7 @@ class _Common:
 def _common(params: QueryParams) -> dict[str, Any]:
     date_from, date_to = _day(params, "from"), _day(params, "to")
     if date_from and date_to and date_from > date_to:
-        raise AppError(422, "bad_filter", "filter.bad_range", field="to")
+        raise AppError("bad_filter", key="filter.bad_range", field="to")
     return {
         "zone": _values(params, "zone"), "category": _values(params, "category"),
         "contractor": _values(params, "contractor"), "date_from": date_from, "date_to": date_to,
@@ -300,5 +300,5 @@ def parse_uuid_list(values: Sequence[str], field: str) -> list[uuid.UUID]:
         try:
             ids.append(uuid.UUID(str(v)))
         except ValueError as exc:
-            raise AppError(422, "bad_id", "filter.bad_id", field=field) from exc
+            raise AppError("bad_id", field=field) from exc
     return ids

@@ -26,7 +26,7 @@ from server.accounts.identity import CurrentUser
 from server.audit.service import record_event
 from server.db import utcnow
 from server.defects.models import SEVERITIES, Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_text
 from server.workorders.settings import get_workorder_settings
 from standards import Standard
@@ -70,9 +70,9 @@ def clean_reason(raw: object, field: str = "reason") -> str:
     """A reason the user must give: trimmed, not empty, not absurdly long (422 otherwise)."""
     reason = check_text(raw, field).strip() if isinstance(raw, str) else ""
     if not reason:
-        raise AppError(422, "reason_required", "defect.reason_required", field=field)
+        raise AppError("reason_required", field=field)
     if len(reason) > MAX_REASON:
-        raise AppError(422, "reason_too_long", "defect.reason_too_long", field=field, max=MAX_REASON)
+        raise AppError("reason_too_long", field=field, max=MAX_REASON)
     return reason
 
 
@@ -101,7 +101,7 @@ async def move_defects(
 async def _load_for_change(db: AsyncSession, defect_id: uuid.UUID) -> Defect:
     defect = await db.get(Defect, defect_id, with_for_update=True)
     if defect is None:
-        raise AppError(404, "defect_not_found", "defect.not_found", field="defect_id")
+        raise AppError("defect_not_found", field="defect_id")
     return defect
 
 
@@ -113,7 +113,7 @@ async def dismiss_defect(
     text = clean_reason(reason)
     defect = await _load_for_change(db, defect_id)
     if defect.status != "open":
-        raise AppError(409, "defect_not_open", "defect.dismiss_not_open", field="status")
+        raise AppError("defect_not_open", key="defect.dismiss_not_open", field="status")
     defect.status, defect.dismissed_reason, defect.closed_at = "dismissed", text, utcnow()
     await record_event(db, user.id, "defect.dismissed", "defect", str(defect.id), request=request,
                        details={"from": "open", "to": "dismissed", "reason": text})
@@ -126,7 +126,7 @@ async def close_passed_defect(
     """Close an open defect that a later inspection found passing; 409 otherwise."""
     defect = await _load_for_change(db, defect_id)
     if defect.status != "open" or defect.passed_inspection_id is None:
-        raise AppError(409, "defect_not_passed", "defect.close_not_passed", field="status")
+        raise AppError("defect_not_passed", field="status")
     defect.status, defect.closed_at = "closed", utcnow()
     await record_event(db, user.id, "defect.closed", "defect", str(defect.id), request=request,
                        details={"from": "open", "to": "closed", "passed_inspection_id": str(defect.passed_inspection_id)})

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from server.accounts.guards import role_in
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.imports import jobs
 from server.imports.columns import ASSET_FIELDS, ZONE_FIELDS, ColumnProblem, parse_field_options
 from server.imports.crs import CrsProblem, parse_crs
@@ -93,7 +93,7 @@ class ImportController(Controller):
         folder = _folder(request, token)
         state = jobs.read_state(folder)
         if state["status"] != "preview":
-            raise AppError(409, "import_not_previewed", "imports.not_previewed", field="token")
+            raise AppError("import_not_previewed", field="token")
         user = current_user(request)
         jobs.start(request.app.state.db, request.app.state.standards.catalogue(), folder,
                    jobs.options_of(state, dry_run=False, user_id=user.id if user else None))
@@ -109,7 +109,7 @@ def request_t(request: Request[Any, Any, Any], error: dict[str, Any]) -> str:
 def _folder(request: Request[Any, Any, Any], token: str) -> Any:
     folder = jobs.job_folder(jobs.imports_root(request.app.state.settings.media.root), token)
     if folder is None:
-        raise AppError(404, "unknown_import", "imports.unknown_job", field="token")
+        raise AppError("unknown_import", field="token")
     return folder
 
 

@@ -28,7 +28,7 @@ from server.assets.queries import (
 )
 from server.assets.service import zone_scope
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.queries import recent_inspections, zones_of_inspector
 from server.web import current_user, render
 
@@ -40,7 +40,7 @@ def _user(request: Request[Any, Any, Any]) -> CurrentUser:
 
 
 def _asset_not_found() -> AppError:
-    return AppError(404, "asset_not_found", "inspect.asset_not_found", field="asset_id")
+    return AppError("asset_not_found", field="asset_id")
 
 
 class InspectorController(Controller):
@@ -122,7 +122,7 @@ class InspectorController(Controller):
         try:
             standard = request.app.state.standards.with_category(category)
         except KeyError:
-            raise AppError(404, "unknown_category", "inspect.category_not_found", field="category") from None
+            raise AppError("category_not_found", field="category") from None
         return render(
             request,
             "inspect/form.html",

@@ -26,7 +26,7 @@ from server.defects.models import SEVERITIES
 from server.photos.models import Photo
 from server.inspections.service import MAX_NOTES, MAX_PHOTOS, clause_counts
 from sync.context import ActiveDefect, AssetInfo, AuditEntry, BatchState, Plan
-from sync.fields import SHA256_HEX, BodyChecker, Position
+from sync.fields import BodyChecker, Position
 from sync.protocol import RecordRefused, SyncRecord, invalid
 
 KIND = "hazard"
@@ -89,7 +89,7 @@ async def plan_hazard(db: AsyncSession, state: BatchState, record: SyncRecord) -
     held = set((await db.execute(select(Photo.sha256).where(Photo.sha256.in_(photos)))).scalars()) if photos else set()
     missing = sorted({sha for sha in photos if sha not in held and sha not in state.photos})
     if missing:
-        raise RecordRefused(428, "photos_missing", "sync.photos_missing", missing=missing, n=len(missing))
+        raise RecordRefused("photos_missing", missing=missing, n=len(missing))
     return _plan(state, record, asset, observed_at, position, notes or "", category, str(severity), photos,
                  standard.version)
 
@@ -137,27 +137,11 @@ def _plan(state: BatchState, record: SyncRecord, asset: AssetInfo, observed_at: 
 
 
 def _photos(check: BodyChecker) -> list[str]:
-    raw = check.body.get("photos")
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        check.add("body.photos", "bad_type", "sync.expected_list")
-        return []
-    if len(raw) > MAX_PHOTOS:
-        check.add("body.photos", "too_many", "sync.too_many_photos", max=MAX_PHOTOS)
-        return []
-    out = []
-    for i, item in enumerate(raw):
-        sha = item.get("sha256") if isinstance(item, dict) else None
-        if isinstance(item, dict):
-            for key in item:
-                if key != "sha256":
-                    check.add(f"body.photos[{i}].{key}", "unknown_field", "sync.unknown_field", fields="sha256")
-        if not isinstance(sha, str) or not SHA256_HEX.fullmatch(sha):
-            check.add(f"body.photos[{i}].sha256", "bad_photo_hash", "sync.bad_photo_hash")
-            continue
-        if sha not in out:
-            out.append(sha)
+    """The photos named (each once), read as an inspection's are but with no damage to show."""
+    out: list[str] = []
+    for _, item in check.photos("photos", max_items=MAX_PHOTOS, keys=()):
+        if item["sha256"] not in out:
+            out.append(item["sha256"])
     return out
 
 

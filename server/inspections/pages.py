@@ -14,7 +14,7 @@ from litestar.response import Template
 from server.accounts.devices import device_names
 from server.accounts.guards import role_in
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.queries import inspection_detail
 from server.web import current_user, render
 
@@ -33,7 +33,7 @@ class InspectionPages(Controller):
         mine_only = user.id if user.role == "inspector" else None
         detail = await inspection_detail(db, inspection_id, inspector_id=mine_only)
         if detail is None:
-            raise AppError(404, "inspection_not_found", "inspection.not_found", field="inspection_id")
+            raise AppError("inspection_not_found", field="inspection_id")
         standards_set = request.app.state.standards
         try:  # the version it was judged by, for the words of its clauses and fields
             standard = standards_set.get(detail.standards_version)

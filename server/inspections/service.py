@@ -19,9 +19,10 @@ from typing import Any
 
 from server.defects.service import track_defects
 from standards import EvaluationError, Standard, evaluate
+from server.core.validation import Problem, is_sha256
 from sync.context import AssetInfo, AuditEntry, BatchState, Plan
-from sync.fields import SHA256_HEX, BodyChecker, Position
-from sync.protocol import Problem, RecordRefused, SyncRecord, invalid
+from sync.fields import BodyChecker, Position
+from sync.protocol import RecordRefused, SyncRecord, invalid
 
 FIELDS = (
     "asset_id", "observed_at", "position", "observations", "damages", "not_applicable", "notes", "photos",
@@ -47,7 +48,7 @@ def referenced_photos(body: Any) -> list[str]:
     if not isinstance(body, dict) or not isinstance(body.get("photos"), list):
         return []
     return [p["sha256"] for p in body["photos"]
-            if isinstance(p, dict) and isinstance(p.get("sha256"), str) and SHA256_HEX.fullmatch(p["sha256"])]
+            if isinstance(p, dict) and is_sha256(p.get("sha256"))]
 
 
 def plan_inspection(state: BatchState, record: SyncRecord) -> Plan:
@@ -82,7 +83,7 @@ def plan_inspection(state: BatchState, record: SyncRecord) -> Plan:
     assert asset is not None and judged is not None and observed_at is not None
     missing = sorted({sha for sha, _ in photos if sha not in state.photos})
     if missing:
-        raise RecordRefused(428, "photos_missing", "sync.photos_missing", missing=missing, n=len(missing))
+        raise RecordRefused("photos_missing", missing=missing, n=len(missing))
     return _plan(state, record, asset, observed_at, position, notes or "", client_version or None, photos, standard, judged)
 
 
@@ -146,34 +147,15 @@ def _asset(check: BodyChecker, state: BatchState, asset_id: uuid.UUID | None) ->
 
 
 def _photos(check: BodyChecker, damages: Any) -> list[tuple[str, int | None]]:
-    raw = check.body.get("photos")
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        check.add("body.photos", "bad_type", "sync.expected_list")
-        return []
-    if len(raw) > MAX_PHOTOS:
-        check.add("body.photos", "too_many", "sync.too_many_photos", max=MAX_PHOTOS)
-        return []
+    """The photos named, each with the damage it shows (`damage_index`, or None)."""
     n_damages = len(damages) if isinstance(damages, list) else 0
     photos = []
-    for i, item in enumerate(raw):
-        where = f"body.photos[{i}]"
-        if not isinstance(item, dict):
-            check.add(where, "bad_type", "sync.expected_object")
-            continue
-        for key in item:
-            if key not in ("sha256", "damage_index"):
-                check.add(f"{where}.{key}", "unknown_field", "sync.unknown_field", fields="sha256, damage_index")
-        sha = item.get("sha256")
-        if not isinstance(sha, str) or not SHA256_HEX.fullmatch(sha):
-            check.add(f"{where}.sha256", "bad_photo_hash", "sync.bad_photo_hash")
-            continue
+    for i, item in check.photos("photos", max_items=MAX_PHOTOS, keys=("damage_index",)):
         index = item.get("damage_index")
         if index is not None and (isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n_damages):
-            check.add(f"{where}.damage_index", "bad_damage_index", "sync.bad_damage_index", n=n_damages)
+            check.add(f"body.photos[{i}].damage_index", "bad_damage_index", "sync.bad_damage_index", n=n_damages)
             continue
-        photos.append((sha, index))
+        photos.append((item["sha256"], index))
     return photos
 
 

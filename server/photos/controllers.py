@@ -16,7 +16,7 @@ from server.config import get_settings
 from server.db import Database
 from server.security import client_address
 from server.deps import DbSession
-from server.errors import _describe
+from server.core.errors import _describe
 from server.openapi import with_request_body
 from server.photos import service
 from server.photos.access import can_view_photo

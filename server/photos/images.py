@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.photos.metadata import NotAJpeg, PhotoFacts, read_facts, strip_jpeg_metadata
 
 DISPLAY_MAX = 1600
@@ -75,15 +75,15 @@ def is_heif(data: bytes) -> bool:
 
 
 def unsupported() -> AppError:
-    return AppError(415, "photo_type_unsupported", "photos.type_unsupported", field="body")
+    return AppError("photo_type_unsupported", field="body")
 
 
 def unreadable() -> AppError:
-    return AppError(422, "photo_unreadable", "photos.unreadable", field="body")
+    return AppError("photo_unreadable", field="body")
 
 
 def bomb(limit: int) -> AppError:
-    return AppError(422, "photo_decompression_bomb", "photos.decompression_bomb", field="body", limit=f"{limit:,}")
+    return AppError("photo_decompression_bomb", field="body", limit=f"{limit:,}")
 
 
 def pixel_limit(max_pixels: int) -> int:
@@ -97,7 +97,7 @@ def open_checked(data: bytes, max_pixels: int) -> Image.Image:
     """Open (header only) a JPEG/PNG/WebP, refusing other types and too many pixels."""
     if sniff(data) is None:
         if is_heif(data):
-            raise AppError(415, "photo_type_unsupported", "photos.heic_unsupported", field="body")
+            raise AppError("photo_type_unsupported", key="photos.heic_unsupported", field="body")
         raise unsupported()
     limit = pixel_limit(max_pixels)
     try:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from server.audit.service import record_event
 from server.config import Settings
 from server.db import Database
-from server.errors import AppError
+from server.core.errors import AppError
 from server.photos import images
 from server.photos.models import Photo
 from server.photos.settings import get_store_settings
@@ -95,7 +95,7 @@ def is_sha256(value: object) -> bool:
 def check_sha256(value: str, field: str = "sha256") -> str:
     """A photo's name must be 64 lowercase hex digits (what the phone computes)."""
     if not is_sha256(value):
-        raise AppError(422, "photo_hash_invalid", "photos.hash_invalid", field=field)
+        raise AppError("photo_hash_invalid", field=field)
     return value
 
 
@@ -122,7 +122,7 @@ async def find_photo(database: Database, sha256: str) -> PhotoOut | None:
 async def missing(database: Database, hashes: list[Any]) -> list[str]:
     """The hashes among `hashes` the server does not hold yet, in the order asked, once each."""
     if len(hashes) > MAX_MISSING_QUERY:
-        raise AppError(422, "too_many_photos", "photos.too_many", field="sha256", limit=MAX_MISSING_QUERY)
+        raise AppError("too_many_photos", key="photos.too_many", field="sha256", limit=MAX_MISSING_QUERY)
     wanted = list(dict.fromkeys(check_sha256(h, f"sha256[{i}]") for i, h in enumerate(hashes)))
     if not wanted:
         return []
@@ -238,7 +238,7 @@ async def derived_image(database: Database, settings: Settings, sha256: str, var
 
 
 def _hash_mismatch() -> AppError:
-    return AppError(422, "photo_hash_mismatch", "photos.hash_mismatch", field="sha256")
+    return AppError("photo_hash_mismatch", field="sha256")
 
 
 async def receive_whole(
@@ -291,9 +291,9 @@ async def receive_piece(
     if total > max_upload_bytes(settings):
         raise too_large(settings.media.max_upload_mb)
     if total < 1:
-        raise AppError(422, "upload_total_invalid", "photos.total_invalid", field="total")
+        raise AppError("upload_total_invalid", field="total")
     if offset < 0 or offset > total:
-        raise AppError(422, "upload_offset_invalid", "photos.offset_invalid", field="offset")
+        raise AppError("upload_offset_invalid", field="offset")
     existing = await find_photo(database, sha256)
     store = staging_of(settings)
     if existing is not None:
@@ -303,7 +303,7 @@ async def receive_piece(
     for other in store.resumable_files(sha256):
         if other != path:
             if offset != 0:
-                raise AppError(409, "upload_total_mismatch", "photos.total_mismatch", field="total")
+                raise AppError("upload_total_mismatch", field="total")
             other.unlink(missing_ok=True)  # starting again with another total
     with storage_full_is_507(), locked_append(path) as pieces:
         held = pieces.tell()
@@ -311,7 +311,7 @@ async def receive_piece(
             raise UploadOffsetMismatch(held)
 
         def beyond_total() -> AppError:
-            return AppError(422, "upload_exceeds_total", "photos.exceeds_total", field="total")
+            return AppError("upload_exceeds_total", field="total")
 
         try:
             await receive_into(body, pieces, limit=total - held, on_overflow=beyond_total)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
-from server.errors import AppError
+from server.core.errors import AppError
 
 VARIANTS = ("display", "thumb")
 
@@ -100,7 +100,7 @@ def storage_full_is_507() -> Iterator[None]:
         yield
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise AppError(507, "media_storage_full", "photos.storage_full") from exc
+            raise AppError("media_storage_full") from exc
         raise
 
 

@@ -39,7 +39,7 @@ import obstore
 from obstore.exceptions import BaseError as ObjectStoreError
 from obstore.store import S3Store
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.photos.settings import StoreSettings
 from server.photos.storage import MediaStore, write_atomic
 
@@ -69,7 +69,7 @@ class StoreUnavailable(AppError):
     """The object store did not answer: retry later (nothing was recorded)."""
 
     def __init__(self) -> None:
-        super().__init__(503, "media_store_unavailable", "photos.store_unavailable")
+        super().__init__("media_store_unavailable")
         self.headers = {"Retry-After": str(RETRY_AFTER_S)}
 
 

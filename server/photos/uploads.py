@@ -16,7 +16,7 @@ from typing import IO
 
 from litestar.exceptions import InternalServerException
 
-from server.errors import AppError
+from server.core.errors import AppError
 
 
 class UploadOffsetMismatch(AppError):
@@ -24,9 +24,7 @@ class UploadOffsetMismatch(AppError):
 
     def __init__(self, expected_offset: int) -> None:
         super().__init__(
-            409,
             "upload_offset_mismatch",
-            "photos.offset_mismatch",
             field="offset",
             expected=expected_offset,
         )
@@ -35,11 +33,11 @@ class UploadOffsetMismatch(AppError):
 
 
 def too_large(max_upload_mb: float) -> AppError:
-    return AppError(413, "photo_too_large", "photos.too_large", field="body", limit=f"{max_upload_mb:g}")
+    return AppError("photo_too_large", field="body", limit=f"{max_upload_mb:g}")
 
 
 def interrupted() -> AppError:
-    return AppError(400, "upload_interrupted", "photos.upload_interrupted", field="body")
+    return AppError("upload_interrupted", field="body")
 
 
 async def receive_into(
@@ -87,7 +85,7 @@ def locked_append(path: Path) -> Iterator[IO[bytes]]:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise AppError(409, "upload_in_progress", "photos.upload_in_progress", field="sha256") from None
+            raise AppError("upload_in_progress", field="sha256") from None
         try:
             yield handle
         finally:

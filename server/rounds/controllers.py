@@ -18,7 +18,7 @@ from server.assets.api import parse_coordinate
 from server.csvfile import MEDIA_TYPE
 from server.db import utcnow
 from server.deps import DbSession
-from server.errors import AppError, _describe
+from server.core.errors import AppError, _describe
 from server.rounds import report as weekly
 from server.rounds import service
 from server.rounds.alerts import mark_round_alerts_read, unread_round_alerts
@@ -121,7 +121,7 @@ async def _emergency(db: AsyncSession, emergency_id: uuid.UUID, user: Any) -> Em
     """The emergency round by id; another site's answers 404 exactly like an unknown one."""
     em = await db.get(EmergencyRound, emergency_id)
     if em is None or em.site_id != user.site_id:
-        raise AppError(404, "emergency_not_found", "rounds.emergency_not_found", field="emergency_id")
+        raise AppError("emergency_not_found", field="emergency_id")
     return em
 
 

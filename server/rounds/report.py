@@ -26,7 +26,7 @@ from server.assets.models import Asset
 from server.contractors.models import Contract, ContractZone, Contractor
 from server.csvfile import csv_bytes
 from server.defects.models import Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.core.i18n import translate
 from server.inspections.models import Inspection
 from server.rounds.due import local_minute
@@ -46,7 +46,7 @@ def parse_week(text: str) -> dt.date:
             raise ValueError(text)
         return dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:
-        raise AppError(422, "bad_week", "report.bad_week", field="week") from None
+        raise AppError("bad_week", field="week") from None
 
 
 def week_name(monday: dt.date) -> str:
@@ -218,7 +218,7 @@ def to_pdf(r: WeekReport) -> bytes:
     try:
         regular, bold, index = find_cjk_font()
     except NoCjkFont:
-        raise AppError(503, "pdf_unavailable", "scoring.pdf_unavailable") from None
+        raise AppError("pdf_unavailable") from None
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.add_font(FONT, "", regular, collection_font_number=index)
     pdf.add_font(FONT, "B", bold or regular, collection_font_number=index)

@@ -21,7 +21,7 @@ from server.accounts.models import User, UserZone
 from server.assets.models import Asset
 from server.audit.service import record_event
 from server.db import utcnow
-from server.errors import AppError
+from server.core.errors import AppError
 from server.inspections.models import Inspection
 from server.rounds import due
 from server.rounds.models import SCHEDULE_KINDS, EmergencyRound, RoundSchedule
@@ -70,7 +70,7 @@ def _int(value: str, field: str, low: int, high: int) -> int:
     except ValueError:
         number = low - 1
     if not low <= number <= high:
-        raise AppError(422, "out_of_range", "rounds.out_of_range", field=field, min=low, max=high)
+        raise AppError("out_of_range", key="rounds.out_of_range", field=field, min=low, max=high)
     return number
 
 
@@ -82,15 +82,15 @@ async def add_schedule(db: AsyncSession, user: CurrentUser, form: ScheduleForm, 
         zone_id = None
     zone = await db.get(Zone, zone_id) if zone_id else None
     if zone is None or zone.site_id != user.site_id:  # another site's zone: as unknown
-        raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zone")
+        raise AppError("unknown_choice", key="rounds.unknown_zone", field="zone")
     if form.category not in set(categories):
-        raise AppError(422, "unknown_category", "rounds.unknown_category", field="category")
+        raise AppError("unknown_category", key="rounds.unknown_category", field="category")
     if form.kind not in SCHEDULE_KINDS:
-        raise AppError(422, "unknown_kind", "rounds.unknown_kind", field="kind")
+        raise AppError("unknown_kind", key="rounds.unknown_kind", field="kind")
     try:
         effective = dt.date.fromisoformat(form.effective_from.strip())
     except ValueError:
-        raise AppError(422, "bad_day", "rounds.bad_day", field="effective_from") from None
+        raise AppError("bad_day", field="effective_from") from None
     row = RoundSchedule(site_id=zone.site_id, zone_id=zone.id, category=form.category, kind=form.kind,
                         effective_from=effective, created_by=user.id, created_at=utcnow())
     if form.kind == "every_days":
@@ -98,7 +98,7 @@ async def add_schedule(db: AsyncSession, user: CurrentUser, form: ScheduleForm, 
     elif form.kind == "weekdays":
         days = sorted({_int(d, "weekdays", 1, 7) for d in form.weekdays})
         if not days:
-            raise AppError(422, "no_weekdays", "rounds.no_weekdays", field="weekdays")
+            raise AppError("no_weekdays", field="weekdays")
         row.weekdays = days
     elif form.kind == "monthly":
         row.day_of_month = _int(form.day_of_month, "day_of_month", 1, 31)
@@ -106,15 +106,15 @@ async def add_schedule(db: AsyncSession, user: CurrentUser, form: ScheduleForm, 
     if start or end:
         for value, field in ((start, "window_from"), (end, "window_to")):
             if not HHMM.match(value):
-                raise AppError(422, "bad_time", "rounds.bad_time", field=field)
+                raise AppError("bad_time", key="rounds.bad_time", field=field)
         if start >= end:
-            raise AppError(422, "bad_window", "rounds.bad_window", field="window_to")
+            raise AppError("bad_window", field="window_to")
         row.window_from, row.window_to = start, end
     taken = await db.execute(select(RoundSchedule.id).where(
         RoundSchedule.zone_id == zone.id, RoundSchedule.category == form.category,
         RoundSchedule.effective_from == effective))
     if taken.first() is not None:
-        raise AppError(422, "version_exists", "rounds.version_exists", field="effective_from")
+        raise AppError("version_exists", field="effective_from")
     db.add(row)
     await db.flush()
     await record_event(db, user.id, "round_schedule.created", "round_schedule", str(row.id), details=row.as_data())
@@ -149,17 +149,17 @@ async def start_emergency(db: AsyncSession, user: CurrentUser, zones: list[str],
         try:
             ids.append(uuid.UUID(z))
         except ValueError:
-            raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zones") from None
+            raise AppError("unknown_choice", key="rounds.unknown_zone", field="zones") from None
     found = list((await db.execute(select(Zone).where(Zone.id.in_(ids), Zone.site_id == user.site_id)))
                  .scalars()) if ids else []  # the current site's zones only
     if not ids or len(found) != len(set(ids)):
-        raise AppError(422, "unknown_zone", "rounds.unknown_zone", field="zones")
+        raise AppError("unknown_choice", key="rounds.unknown_zone", field="zones")
     if not set(categories) <= set(known_categories):
-        raise AppError(422, "unknown_category", "rounds.unknown_category", field="categories")
+        raise AppError("unknown_category", key="rounds.unknown_category", field="categories")
     span = _int(hours, "hours", 1, 168)
     reason = reason.strip()
     if not reason:
-        raise AppError(422, "reason_required", "rounds.reason_required", field="reason")
+        raise AppError("reason_required", key="rounds.reason_required", field="reason")
     now = utcnow()
     row = EmergencyRound(site_id=found[0].site_id, reason=reason[:500], zone_ids=sorted(str(i) for i in set(ids)),
                          categories=sorted(set(categories)), hours=span, started_at=now,
@@ -208,7 +208,7 @@ async def emergency_progress(db: AsyncSession, em: EmergencyRound) -> list[Emerg
 async def close_emergency(db: AsyncSession, user: CurrentUser, em: EmergencyRound) -> dict[str, Any]:
     """Close the round with its summary (counts, who did how many, what was not reached)."""
     if em.closed_at is not None:
-        raise AppError(409, "already_closed", "rounds.already_closed", field="id")
+        raise AppError("already_closed", field="id")
     progress = await emergency_progress(db, em)
     now = utcnow()
     by_inspector: dict[str, int] = {}

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
 from server.contractors.models import Contractor
-from server.errors import AppError
+from server.core.errors import AppError
 from server.scoring.figures import SCOPE_KINDS
 
+# The 404 of a scope naming what does not exist, by the scope's kind (server/core/error_codes.py).
 UNKNOWN = {
     "zone": ("unknown_zone", "scoring.unknown_zone"),
     "contractor": ("unknown_contractor", "scoring.unknown_contractor"),
-    "category": ("unknown_category", "scoring.unknown_category"),
+    "category": ("category_not_found", "scoring.unknown_category"),
     "site": ("unknown_scope", "scoring.unknown_scope"),
 }
 
@@ -35,13 +36,14 @@ def parse_scope(text: str | None) -> tuple[str, str]:
     text = (text or "site").strip()
     kind, _, code = text.partition(":")
     if kind not in SCOPE_KINDS or (kind == "site") != (code == ""):
-        raise AppError(404, "unknown_scope", "scoring.unknown_scope", field="scope", value=text[:60])
+        raise AppError("unknown_scope", field="scope", value=text[:60])
     return kind, code
 
 
 def not_found(kind: str, code: str) -> AppError:
+    """The 404 of a scope of `kind` whose `code` names nothing."""
     error_code, key = UNKNOWN[kind]
-    return AppError(404, error_code, key, field="scope" if kind == "site" else kind, value=code[:60])
+    return AppError(error_code, key=key, field="scope" if kind == "site" else kind, value=code[:60])
 
 
 def check_visible(scope: str, own: str | None) -> None:

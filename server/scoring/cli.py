@@ -8,9 +8,10 @@ import sys
 from typing import Any
 
 from server.config import get_settings
-from server.errors import AppError
+from server.core.errors import AppError
 from server.core.i18n import translate
 from server.scoring import formatting as fmt
+from server.scoring.access import not_found
 from server.scoring.figures import Figures
 from server.scoring.rules import load_rules
 from server.scoring.service import month_report, parse_month, require_site
@@ -18,14 +19,14 @@ from server.scoring.service import month_report, parse_month, require_site
 
 def _select(figures: list[Figures], zone: str | None, contractor: str | None,
             category: str | None) -> list[Figures]:
-    given = {"zone": zone, "contractor": contractor, "category": category}
-    given = {k: v for k, v in given.items() if v}
+    asked = {"zone": zone, "contractor": contractor, "category": category}
+    given = {k: v for k, v in asked.items() if v}
     if not given:
         return figures
     chosen = [f for f in figures if f.kind in given and f.code == given[f.kind]]
     for kind, code in given.items():
         if not any(f.kind == kind for f in chosen):
-            raise AppError(404, f"unknown_{kind}", f"scoring.unknown_{kind}", field=kind, value=code)
+            raise not_found(kind, code)
     return chosen
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guards import role_in
 from server.csvfile import MEDIA_TYPE as CSV_MEDIA_TYPE
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_fields
 from server.scoring import formatting as fmt
 from server.scoring.access import check_visible, not_found, own_scope, parse_scope
@@ -54,7 +54,7 @@ async def _site(request: Request[Any, Any, Any], db: AsyncSession, code: str | N
     chosen = next((s for s in user.sites if s.code == code), None) if code else next(
         (s for s in user.sites if s.id == user.site_id), None)
     if chosen is None:
-        raise AppError(404, "unknown_site", "scoring.unknown_site", field="site")
+        raise AppError("unknown_site", field="site")
     return await require_site(db, chosen.code)
 
 
@@ -164,7 +164,7 @@ class ScoresController(Controller):
         report, own = await _report(request, db, month, with_data=True)
         figures = _scope_figures(report, scope_name, own)
         if figure is not None and figure not in FIGURE_NAMES:
-            raise AppError(400, "unknown_figure", "error.field_invalid", field="figure")
+            raise AppError("unknown_figure", field="figure")
         assert report.data is not None
         ref = report.data.ref(figures.scope)
         assert ref is not None
@@ -188,7 +188,7 @@ class ScoresController(Controller):
     async def evidence_csv(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str],
                            scope_name: ScopeQuery = None, part: FromQuery[str] = "assets") -> Response[bytes]:
         if part not in ("assets", "orders"):
-            raise AppError(400, "unknown_part", "error.field_invalid", field="part")
+            raise AppError("unknown_part", field="part")
         report, own = await _report(request, db, month, with_data=True)
         figures = _scope_figures(report, scope_name, own)
         assert report.data is not None
@@ -205,7 +205,7 @@ class ScoresController(Controller):
         try:
             body = await report_pdf(db, report, request.app.state.standards, request.app.state.scoring_rules, own)
         except NoCjkFont:
-            raise AppError(503, "pdf_unavailable", "scoring.pdf_unavailable") from None
+            raise AppError("pdf_unavailable") from None
         return _download(body, f"fieldcheck-{report.month}.pdf", "application/pdf", inline=True)
 
     @post("/{month:str}/close", guards=[role_in("supervisor")])
@@ -262,7 +262,7 @@ def _select(report: MonthReport, own: str | None, scope: str | None, **codes: st
     """The scopes the API call asks for: a kind (scope=zone), or named ones (zone=Z1), or all."""
     given = {kind: code for kind, code in codes.items() if code}
     if scope is not None and scope not in ("all", *SCOPE_KINDS):
-        raise AppError(404, "unknown_scope", "scoring.unknown_scope", field="scope", value=scope[:60])
+        raise AppError("unknown_scope", field="scope", value=scope[:60])
     kinds = (set(given) or set(SCOPE_KINDS)) if scope in (None, "all") else {scope, *given}
     chosen = [f for f in report.figures if f.kind in kinds and (f.kind not in given or f.code == given[f.kind])]
     for kind, code in given.items():

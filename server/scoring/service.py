@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User
 from server.audit.service import record_event
 from server.db import utcnow
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_text
 from server.scoring.figures import Figures, MonthData, Ref, figures_for, month_figures
 from server.scoring.models import ClosedMonth
@@ -89,14 +89,14 @@ def parse_month(text: str | None, field: str = "month") -> Month:
     try:
         return Month.parse(text or "")
     except BadMonth:
-        raise AppError(400, "bad_month", "scoring.bad_month", field=field, value=str(text or "")[:20]) from None
+        raise AppError("bad_month", field=field, value=str(text or "")[:20]) from None
 
 
 def rule_for(rules: ScoringRules, month: Month) -> ScoringRule:
     try:
         return rules.for_date(month.first_day)
     except NoRuleInForce:
-        raise AppError(404, "no_scoring_rule", "scoring.no_rule", field="month", month=str(month)) from None
+        raise AppError("no_scoring_rule", field="month", month=str(month)) from None
 
 
 def standards_version_for(standards: StandardsSet, month: Month) -> str | None:
@@ -110,7 +110,7 @@ def standards_version_for(standards: StandardsSet, month: Month) -> str | None:
 async def require_site(db: AsyncSession, code: str | None = None) -> Site:
     site = await find_site(db, code)
     if site is None:
-        raise AppError(404, "unknown_site", "scoring.unknown_site", field="site")
+        raise AppError("unknown_site", field="site")
     return site
 
 
@@ -155,9 +155,9 @@ async def close_month(db: AsyncSession, site: Site, month: Month, standards: Sta
     """Freeze the month: its figures, the rows behind them, the standards and scoring versions."""
     now = now or utcnow()
     if now < month.bounds(ZoneInfo(site.timezone))[1]:
-        raise AppError(409, "month_not_over", "scoring.month_not_over", field="month", month=str(month))
+        raise AppError("month_not_over", field="month", month=str(month))
     if await closing_in_force(db, site, month) is not None:
-        raise AppError(409, "month_closed", "scoring.already_closed", field="month", month=str(month))
+        raise AppError("month_closed", field="month", month=str(month))
     report = await month_report(db, site, month, standards, rules, now=now, with_data=True, live=True)
     assert report.data is not None
     row = ClosedMonth(
@@ -170,7 +170,7 @@ async def close_month(db: AsyncSession, site: Site, month: Month, standards: Sta
         async with db.begin_nested():
             await db.flush()
     except IntegrityError:  # closed by someone else a moment ago
-        raise AppError(409, "month_closed", "scoring.already_closed", field="month", month=str(month)) from None
+        raise AppError("month_closed", field="month", month=str(month)) from None
     site_score = report.site_figures.score
     await record_event(db, user_id, "scoring.month_closed", "closed_month", str(row.id), request=request, details={
         "site": site.code, "month": str(month), "scoring_version": row.scoring_version,
@@ -184,12 +184,12 @@ async def reopen_month(db: AsyncSession, site: Site, month: Month, user_id: uuid
     """Lift the freeze (admins only, checked by the caller); the closing row is kept, with the reason."""
     reason = check_text(reason or "", "reason").strip()
     if not reason:
-        raise AppError(400, "reason_required", "scoring.reason_required", field="reason")
+        raise AppError("reason_required", key="scoring.reason_required", field="reason")
     if len(reason) > REASON_MAX:
-        raise AppError(400, "reason_too_long", "scoring.reason_too_long", field="reason", max=REASON_MAX)
+        raise AppError("reason_too_long", key="scoring.reason_too_long", field="reason", max=REASON_MAX)
     row = await closing_in_force(db, site, month)
     if row is None:
-        raise AppError(409, "month_not_closed", "scoring.not_closed", field="month", month=str(month))
+        raise AppError("month_not_closed", field="month", month=str(month))
     row.reopened_by, row.reopened_at, row.reopen_reason = user_id, utcnow(), reason
     await record_event(db, user_id, "scoring.month_reopened", "closed_month", str(row.id), request=request, details={
         "site": site.code, "month": str(month), "reason": reason,

@@ -9,7 +9,7 @@ from litestar import Request, Response, post
 from server.accounts.controllers import _cookie
 from server.accounts.guards import signed_in
 from server.accounts.sessions import SITE_COOKIE
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import current_user, safe_next, see_other
 
 
@@ -21,7 +21,7 @@ async def choose_site(request: Request[Any, Any, Any]) -> Response[Any]:
     user = current_user(request)
     assert user is not None  # the guard
     if not any(s.code == code for s in user.sites):
-        raise AppError(404, "unknown_site", "scoring.unknown_site", field="site")
+        raise AppError("unknown_site", field="site")
     response = see_other(safe_next(str(form.get("next", "")) or None))
     response.cookies.append(_cookie(SITE_COOKIE, code, max_age=365 * 86400))
     return response

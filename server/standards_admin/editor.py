@@ -57,7 +57,7 @@ def limit_fields(standard: Standard) -> list[dict[str, Any]]:
 
 
 def _refuse(field: str, key: str = "standards_admin.form_invalid", **params: Any) -> InstallRefused:
-    return InstallRefused("standards_form_invalid", key, field, **params)
+    return InstallRefused("standards_form_invalid", field, key=key, **params)
 
 
 def _number(text: str, field: str) -> float | int:

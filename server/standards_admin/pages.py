@@ -43,7 +43,7 @@ async def _uploaded(form: Any) -> dict[str, str]:
     """{file name: text} of the uploaded YAML files or zip; InstallRefused if unreadable."""
     uploads = [f for f in form.getall("file") if isinstance(f, UploadFile) and f.filename] if "file" in form else []
     if not uploads:
-        raise InstallRefused("standards_no_files", "standards_admin.no_files", "file")
+        raise InstallRefused("standards_no_files", "file")
     files: dict[str, str] = {}
     try:
         for upload in uploads:
@@ -59,12 +59,12 @@ async def _uploaded(form: Any) -> dict[str, str]:
                 except UnicodeDecodeError:
                     raise StandardsFileError(name, None, "", "not UTF-8 text") from None
             else:
-                raise InstallRefused("standards_bad_upload", "standards_admin.bad_upload", "file", name=name)
+                raise InstallRefused("standards_bad_upload", "file", name=name)
     except StandardsFileError as exc:
-        raise InstallRefused("standards_file_invalid", "standards_admin.file_invalid", "file",
+        raise InstallRefused("standards_file_invalid", "file",
                              where=exc.path, yaml_key=exc.key or "-", detail=exc.detail) from None
     if len(files) > MAX_FILES:
-        raise InstallRefused("standards_bad_upload", "standards_admin.bad_upload", "file", name=f"{len(files)} files")
+        raise InstallRefused("standards_bad_upload", "file", name=f"{len(files)} files")
     return files
 
 
@@ -121,7 +121,7 @@ class StandardsAdminPages(Controller):
             if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
                 raise ValueError("not a bundle")
         except ValueError:
-            return self._index(request, status=422, error=InstallRefused("standards_no_files", "standards_admin.no_files", "bundle"))
+            return self._index(request, status=422, error=InstallRefused("standards_no_files", "bundle"))
         user = current_user(request)
         try:
             prepared = await install(db, _live(request), files, origin=origin, user_id=user.id if user else None,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.service import record_event
+from server.core.error_codes import lookup
 from server.db import utcnow
 from server.scoring.models import ClosedMonth
 from server.standards_admin.models import ORIGINS, StandardsVersion
@@ -27,9 +28,12 @@ from standards.bundle import diff_versions, load_bundle
 
 
 class InstallRefused(Exception):
-    """A version that may not be installed: `code`, `field`, message `key` and its params."""
+    """A version that may not be installed: `code` (server/core/error_codes.py), `field`, the
+    message `key` (the code's own unless given) and its params."""
 
-    def __init__(self, code: str, key: str, field: str, **params: Any) -> None:
+    def __init__(self, code: str, field: str, *, key: str | None = None, **params: Any) -> None:
+        key = key or lookup(code).key
+        lookup(code, key)  # a code of the table, worded by one of its keys
         super().__init__(f"{code}: {params.get('detail') or key}")
         self.code, self.key, self.field, self.params = code, key, field, params
 
@@ -54,25 +58,25 @@ def _load(files: dict[str, str]) -> Standard:
         return load_bundle(files)
     except StandardsFileError as exc:
         where = f"{exc.path}:{exc.line}" if exc.line is not None else exc.path
-        raise InstallRefused("standards_file_invalid", "standards_admin.file_invalid", exc.key or exc.path,
+        raise InstallRefused("standards_file_invalid", exc.key or exc.path,
                              where=where, yaml_key=exc.key or "-", detail=exc.detail) from None
 
 
 async def prepare(db: AsyncSession, live: LiveStandards, files: dict[str, str], *, day: dt.date | None = None) -> Prepared:
     """Validate `files` as a new version; InstallRefused with the reason if it may not be installed."""
     if not files:
-        raise InstallRefused("standards_no_files", "standards_admin.no_files", "files")
+        raise InstallRefused("standards_no_files", "files")
     standard = _load(files)
     day = day or today()
     if standard.effective_from <= day:
-        raise InstallRefused("standards_date_past", "standards_admin.date_past", "effective_from",
+        raise InstallRefused("standards_date_past", "effective_from",
                              date=standard.effective_from.isoformat(), today=day.isoformat())
     for other in live.versions:
         if other.version == standard.version:
-            raise InstallRefused("standards_version_taken", "standards_admin.version_taken", "version",
+            raise InstallRefused("standards_version_taken", "version",
                                  version=standard.version)
         if other.effective_from == standard.effective_from:
-            raise InstallRefused("standards_date_taken", "standards_admin.date_taken", "effective_from",
+            raise InstallRefused("standards_date_taken", "effective_from",
                                  date=standard.effective_from.isoformat(), version=other.version)
     closed = (await db.execute(
         select(ClosedMonth.month).where(ClosedMonth.reopened_at.is_(None),
@@ -80,7 +84,7 @@ async def prepare(db: AsyncSession, live: LiveStandards, files: dict[str, str], 
         .order_by(ClosedMonth.month.desc()).limit(1)
     )).scalar_one_or_none()
     if closed is not None:
-        raise InstallRefused("standards_month_closed", "standards_admin.month_closed", "effective_from",
+        raise InstallRefused("standards_month_closed", "effective_from",
                              date=standard.effective_from.isoformat(), month=closed)
     before = [s for s in live.versions if s.effective_from < standard.effective_from]
     against = before[-1] if before else None

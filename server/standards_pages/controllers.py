@@ -10,7 +10,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
 from server.accounts.guards import signed_in
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import render
 from standards import Standard, StandardsSet
 from standards.model import NoStandardInForce
@@ -24,7 +24,7 @@ def choose_standard(standards_set: StandardsSet, version: str | None, date: dt.d
         if date:
             return standards_set.for_date(date)
     except (KeyError, NoStandardInForce) as exc:
-        raise AppError(404, "standards_version_not_found", "standards.version_not_found",
+        raise AppError("standards_version_not_found",
                        field="version" if version else "date") from exc
     return standards_set.current()
 

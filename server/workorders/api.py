@@ -23,7 +23,7 @@ from server.defects import lifecycle
 from server.defects.filters import DefectFilter, WorkOrderFilter, parse_uuid_list
 from server.defects.queries import defect_detail, nearby_open_defects
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.sites.models import Zone
 from server.workorders import exports, service
 from server.workorders.exports import CSV, GEOJSON
@@ -55,9 +55,9 @@ def _number(raw: str | None, field: str, lo: float, hi: float) -> float:
     try:
         value = float(raw or "")
     except ValueError as exc:
-        raise AppError(422, "bad_filter", "filter.bad_number", field=field) from exc
+        raise AppError("bad_filter", key="filter.bad_number", field=field) from exc
     if not lo <= value <= hi:
-        raise AppError(422, "bad_filter", "filter.bad_number", field=field)
+        raise AppError("bad_filter", key="filter.bad_number", field=field)
     return value
 
 
@@ -101,7 +101,7 @@ class DefectApiController(Controller):
     async def defect(self, request: Request[Any, Any, Any], db: DbSession, defect_id: FromPath[uuid.UUID]) -> dict[str, Any]:
         d = await defect_detail(db, defect_id, user_of(request))
         if d is None:
-            raise AppError(404, "defect_not_found", "defect.not_found", field="defect_id")
+            raise AppError("defect_not_found", field="defect_id")
         r = d.row
         return {
             "id": str(r.id), "zone": r.zone_code, "asset": {"code": r.asset_code, "name": r.asset_name},
@@ -173,7 +173,7 @@ class WorkOrderApiController(Controller):
         body = await json_body(request)
         raw_ids = body.get("defect_ids")
         if not isinstance(raw_ids, list):
-            raise AppError(422, "defects_required", "wo.defects_required", field="defect_ids")
+            raise AppError("defects_required", field="defect_ids")
         order = await service.issue_order(
             db, user_of(request), parse_uuid_list(raw_ids, "defect_ids"),
             contract_id=uuid_or_none(body.get("contract_id"), "contract_id"), due_at=service.parse_due(body.get("due_at")),

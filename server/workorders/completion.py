@@ -19,7 +19,6 @@ gives the distance measured.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 from typing import Any
 
@@ -32,9 +31,9 @@ from server.assets.models import Asset
 from server.config import get_settings
 from server.db import utcnow
 from server.defects.models import Defect
-from server.errors import AppError
+from server.core.errors import AppError
+from server.core.validation import Checker, ahead, has_offset, is_sha256, moment, number, on_planet
 from server.text import CODE as TEXT_CODE, FIELD_MESSAGE_KEY as TEXT_FIELD_KEY, unstorable
-from server.core.i18n import translate
 from server.photos.models import Photo
 from server.web import localtime
 from server.workorders.geo import distance_m
@@ -48,41 +47,34 @@ BODY_KEYS = {"work_order_id", "completed_at", "notes", "photos", "position"}
 PHOTO_KEYS = {"sha256", "lat", "lon", "taken_at", "accuracy_m"}
 MAX_PHOTOS = 20
 MAX_NOTES = 4000
-CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
-class Refusal:
-    """Collects per-field faults, each with a stable code and a message in the user's language."""
+class Refusal(Checker):
+    """The faults of one completion (server/core/validation.py), refused at once in the user's language."""
 
     def __init__(self, lang: str) -> None:
+        super().__init__()
         self.lang = lang
-        self.errors: list[dict[str, Any]] = []
 
     def add(self, field: str, code: str, key: str, **params: Any) -> None:
-        self.errors.append({"field": field, "code": code, "message": translate(self.lang, key, **params)})
+        """Note a fault: the field from ``body``, a code of server/core/error_codes.py, a message key."""
+        self.problem(field, code, key, **params)
 
-    def raise_if_any(self, code: str = "invalid_record", key: str = "completion.invalid") -> None:
-        if self.errors:
-            first = self.errors[0]
+    def raise_if_any(self) -> None:
+        """The 422 naming every fault, if any; its headline is the first fault when it is the only one."""
+        if self.problems:
+            errors = [{"field": p.field, "code": p.code, "message": p.message(self.lang)} for p in self.problems]
+            first = errors[0]
             # The headline is the first reason itself when there is one: it is what the user must fix.
-            raise AppError(422, code if len(self.errors) > 1 else first["code"], key, field=first["field"],
-                           errors=self.errors, n=len(self.errors), reason=first["message"])
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
+            code = "invalid_record" if len(errors) > 1 else first["code"]
+            raise AppError(code, key="completion.invalid", field=first["field"], errors=errors, n=len(errors),
+                           reason=first["message"])
 
 
 def _moment(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.astimezone(dt.timezone.utc) if moment.tzinfo is not None else None
+    """A moment with its offset, in UTC; None for anything else."""
+    when = moment(value)
+    return when.astimezone(dt.timezone.utc) if when is not None and has_offset(when) else None
 
 
 def _position(raw: Any, field: str, refusal: Refusal) -> tuple[float, float, float | None] | None:
@@ -91,10 +83,11 @@ def _position(raw: Any, field: str, refusal: Refusal) -> tuple[float, float, flo
     if not isinstance(raw, dict):
         refusal.add(field, "bad_position", "completion.bad_position")
         return None
-    lat, lon = _number(raw.get("lat")), _number(raw.get("lon"))
+    lat, lon = number(raw.get("lat")), number(raw.get("lon"))
     acc = raw.get("accuracy_m")
-    accuracy = _number(acc) if acc is not None else None
-    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) or (acc is not None and (accuracy is None or accuracy < 0)):
+    accuracy = number(acc) if acc is not None else None
+    bad_accuracy = acc is not None and (accuracy is None or accuracy < 0)
+    if lat is None or lon is None or not on_planet(lat, lon) or bad_accuracy:
         refusal.add(field, "bad_position", "completion.bad_position")
         return None
     return lat, lon, accuracy
@@ -114,7 +107,7 @@ def _parse(body: Any, work_order_id: uuid.UUID, now: dt.datetime, refusal: Refus
     completed_at = _moment(body.get("completed_at"))
     if completed_at is None:
         refusal.add("body.completed_at", "bad_time", "completion.bad_time")
-    elif completed_at > now + CLOCK_SKEW:
+    elif ahead(completed_at, now):
         refusal.add("body.completed_at", "in_future", "completion.in_future")
     parsed["completed_at"] = completed_at
     notes = body.get("notes", "")
@@ -139,7 +132,7 @@ def _parse(body: Any, work_order_id: uuid.UUID, now: dt.datetime, refusal: Refus
                 refusal.add(where, "bad_photo", "completion.bad_photo", n=n)
                 continue
             sha = raw.get("sha256")
-            if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            if not is_sha256(sha):
                 refusal.add(f"{where}.sha256", "bad_sha256", "completion.bad_sha256", n=n)
                 continue
             if sha in seen:
@@ -150,11 +143,11 @@ def _parse(body: Any, work_order_id: uuid.UUID, now: dt.datetime, refusal: Refus
             if taken is None:
                 refusal.add(f"{where}.taken_at", "bad_time", "completion.photo_bad_time", n=n)
                 continue
-            if taken > now + CLOCK_SKEW:
+            if ahead(taken, now):
                 refusal.add(f"{where}.taken_at", "in_future", "completion.photo_in_future", n=n)
                 continue
-            lat, lon = _number(raw.get("lat")), _number(raw.get("lon"))
-            if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            lat, lon = number(raw.get("lat")), number(raw.get("lon"))
+            if lat is None or lon is None or not on_planet(lat, lon):
                 refusal.add(f"{where}.lat", "photo_position_missing", "completion.photo_no_position", n=n)
                 continue
             parsed["photos"].append({"index": i, "sha256": sha, "taken_at": taken, "lat": lat, "lon": lon})
@@ -182,7 +175,7 @@ async def complete_order(
     refusal = Refusal(lang or _user_lang(user))
     order = await order_for(db, user, work_order_id, lock=True)
     if user.role not in ("contractor", "admin"):
-        raise AppError(403, "action_not_allowed", "wo.only_contractor", field="action")
+        raise AppError("action_not_allowed", field="action")
     if completion_id is not None:
         # The same completion again (a phone retrying, another worker racing): answered as before.
         done = await db.get(WorkOrderCompletion, completion_id)
@@ -190,7 +183,7 @@ async def complete_order(
             return await _stored_result(db, order, done)
     parsed = _parse(body, work_order_id, now, refusal)
     if order.status not in COMPLETABLE:
-        raise AppError(409, "illegal_transition", "wo.illegal.complete", field="status")
+        raise AppError("illegal_transition", field="status")
     held = await _check_photos_held(db, parsed["photos"], order, refusal, completion_id)
     defects = await order_defects(db, order.id, lock=True)
     placed = await _place_photos(db, parsed["photos"], held, defects, order, refusal)
@@ -244,7 +237,7 @@ async def _check_photos_held(
     held = {row.sha256: row for row in (await db.execute(select(Photo).where(Photo.sha256.in_(hashes)))).scalars()}
     missing = [h for h in hashes if h not in held]
     if missing:
-        exc = AppError(428, "photos_missing", "completion.photos_missing", field="body.photos", n=len(missing))
+        exc = AppError("photos_missing", key="completion.photos_missing", field="body.photos", n=len(missing))
         exc.missing = missing  # type: ignore[attr-defined]
         raise exc
     past = await photo_past(db, hashes, other_than=completion_id)
@@ -279,7 +272,7 @@ async def _place_photos(
                         f"completion.{failed.code}", n=n, distance=f"{failed.params['distance']:.0f}", limit=f"{limit:g}")
             continue
         placed.append({**p, "defect_id": nearest.id, "distance_m": checks[0].params["distance"]})
-    if refusal.errors:
+    if refusal.problems:
         return placed
     proven = {p["defect_id"] for p in placed}
     unproven = [d for d in defects if d.id not in proven]

@@ -23,7 +23,7 @@ from server.audit.service import record_event
 from server.contractors.models import Contractor
 from server.db import utcnow
 from server.deps import DbSession
-from server.errors import AppError
+from server.core.errors import AppError
 from server.web import render
 from server.workorders import webhooks
 from server.workorders.api import DefectApiController, MapApiController, NotificationApiController, WorkOrderApiController
@@ -78,7 +78,7 @@ class ContractorPages(Controller):
         return await self._webhook_page(request, db, None)
 
     async def _webhook_page(self, request: Request[Any, Any, Any], db: DbSession, error: AppError | None) -> Template:
-        from server.errors import _describe
+        from server.core.errors import _describe
 
         company = _company(request)
         contractor = await db.get(Contractor, company) if company else None
@@ -93,14 +93,14 @@ class ContractorPages(Controller):
         form = await form_of(request)
         company = _company(request)
         if company is None:
-            raise AppError(404, "contractor_not_found", "webhook.no_company")
+            raise AppError("contractor_not_found")
         url = str(form.get("webhook_url") or "").strip()
         parts = urlsplit(url)
         if url and (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL):
-            return await self._webhook_page(request, db, AppError(422, "bad_webhook_url", "webhook.bad_url",
+            return await self._webhook_page(request, db, AppError("bad_webhook_url",
                                                                    field="webhook_url"))
         if url and webhooks.names_private_host(url) and not get_workorder_settings().webhook_allow_private:
-            return await self._webhook_page(request, db, AppError(422, "private_webhook_url", "webhook.private_url",
+            return await self._webhook_page(request, db, AppError("private_webhook_url",
                                                                    field="webhook_url"))
         contractor = await db.get(Contractor, company, with_for_update=True)
         assert contractor is not None

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.identity import CurrentUser
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_fields
 from server.web import current_user, safe_next
 from server.workorders import webhooks
@@ -45,9 +45,9 @@ async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError) as exc:
-        raise AppError(400, "malformed_json", "wo.malformed_json", field="") from exc
+        raise AppError("malformed_json", key="wo.malformed_json", field="") from exc
     if not isinstance(body, dict):
-        raise AppError(422, "bad_body", "wo.bad_body", field="")
+        raise AppError("bad_body", key="wo.bad_body", field="")
     check_fields(body)  # the one text rule: no NUL, no half emoji, whichever field
     return body
 
@@ -69,4 +69,4 @@ def uuid_or_none(raw: object, field: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(raw))
     except ValueError as exc:
-        raise AppError(422, "bad_id", "filter.bad_id", field=field) from exc
+        raise AppError("bad_id", field=field) from exc

@@ -26,7 +26,7 @@ from server.contractors.coverage import contracts_covering
 from server.db import utcnow
 from server.defects.lifecycle import clean_reason, defects_for_update, most_severe, move_defects, response_time
 from server.defects.models import Defect
-from server.errors import AppError
+from server.core.errors import AppError
 from server.text import check_text
 from server.sites.access import in_current_site
 from server.workorders import notifications, webhooks
@@ -41,7 +41,7 @@ EVENTS = {"returned", "cancelled", "verified", "completed", "accepted", "in_prog
 
 
 def not_found() -> AppError:
-    return AppError(404, "work_order_not_found", "wo.not_found", field="work_order_id")
+    return AppError("work_order_not_found", field="work_order_id")
 
 
 def is_staff(user: CurrentUser) -> bool:
@@ -96,11 +96,11 @@ def parse_due(raw: object, field: str = "due_at") -> dt.datetime | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str):
-        raise AppError(422, "bad_due_at", "wo.bad_due_at", field=field)
+        raise AppError("bad_due_at", field=field)
     try:
         value = dt.datetime.fromisoformat(raw.strip())
     except ValueError as exc:
-        raise AppError(422, "bad_due_at", "wo.bad_due_at", field=field) from exc
+        raise AppError("bad_due_at", field=field) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(get_settings().site.timezone))
     return value.astimezone(dt.timezone.utc)
@@ -118,34 +118,33 @@ async def issue_order(
     """
     ids = list(dict.fromkeys(defect_ids))
     if not ids:
-        raise AppError(422, "defects_required", "wo.defects_required", field="defect_ids")
+        raise AppError("defects_required", field="defect_ids")
     if len(ids) > MAX_DEFECTS:
-        raise AppError(422, "too_many_defects", "wo.too_many_defects", field="defect_ids", max=MAX_DEFECTS)
+        raise AppError("too_many_defects", field="defect_ids", max=MAX_DEFECTS)
     note_text = check_text(notes, "notes").strip() if isinstance(notes, str) else ""
     if len(note_text) > MAX_NOTES:
-        raise AppError(422, "notes_too_long", "wo.notes_too_long", field="notes", max=MAX_NOTES)
+        raise AppError("notes_too_long", field="notes", max=MAX_NOTES)
     defects = await defects_for_update(db, ids)
     if len(defects) != len(ids):
-        raise AppError(404, "defect_not_found", "defect.not_found", field="defect_ids")
+        raise AppError("defect_not_found", field="defect_ids")
     busy = [d for d in defects if d.status != "open"]
     if busy:
-        raise AppError(409, "defect_not_open", "wo.defect_not_open", field="defect_ids", n=len(busy))
+        raise AppError("defect_not_open", field="defect_ids", n=len(busy))
     options = await contracts_covering(db, {(d.zone_id, d.category) for d in defects}, _local_today())
     if contract_id is not None:
         chosen = next((o for o in options if o.id == contract_id), None)
         if chosen is None:
-            raise AppError(422, "contract_not_covering", "wo.contract_not_covering", field="contract_id")
+            raise AppError("contract_not_covering", field="contract_id")
     elif len(options) == 1:
         chosen = options[0]
     else:
-        key = "wo.no_covering_contract" if not options else "wo.contract_required"
-        raise AppError(422, "no_covering_contract" if not options else "contract_required", key, field="contract_id")
+        raise AppError("no_covering_contract" if not options else "contract_required", field="contract_id")
     now = utcnow()
     default_due = now + response_time(most_severe(d.severity for d in defects))
     reason: str | None = None
     if due_at is not None and abs((due_at - default_due).total_seconds()) >= 60:
         if due_at <= now:
-            raise AppError(422, "due_in_past", "wo.due_in_past", field="due_at")
+            raise AppError("due_in_past", field="due_at")
         reason = clean_reason(due_reason, "due_reason")
     else:
         due_at = default_due
@@ -180,7 +179,7 @@ async def _insert_order(
         db.add_all(WorkOrderDefect(work_order_id=order.id, defect_id=d.id) for d in defects)
         await db.flush()
         return order
-    raise AppError(409, "order_code_busy", "wo.code_busy")
+    raise AppError("order_code_busy")
 
 
 def _defect_payload(d: Defect) -> dict[str, Any]:
@@ -228,9 +227,9 @@ async def transition(
     step = step_for(action)
     order = await order_for(db, user, order_id, lock=True)
     if step.action == "complete":
-        raise AppError(422, "proof_required", "wo.complete_needs_proof", field="photos")
+        raise AppError("proof_required", field="photos")
     if user.role != "admin" and user.role != step.role:
-        raise AppError(403, "action_not_allowed", f"wo.only_{step.role}", field="action")
+        raise AppError("action_not_allowed", key=f"wo.only_{step.role}", field="action")
     check_step(step, order.status)
     text = clean_reason(reason) if step.needs_reason else None
     await apply_step(db, user, order, step, reason=text, request=request)
@@ -244,13 +243,13 @@ async def change_due(
     """Move an open order's due time, with a reason (staff only)."""
     order = await order_for(db, user, order_id, lock=True)
     if not is_staff(user):
-        raise AppError(403, "action_not_allowed", "wo.only_supervisor", field="due_at")
+        raise AppError("action_not_allowed", key="wo.only_supervisor", field="due_at")
     if order.status not in OPEN_STATUSES:
-        raise AppError(409, "order_closed", "wo.due_order_closed", field="due_at")
+        raise AppError("order_closed", field="due_at")
     if due_at is None:
-        raise AppError(422, "bad_due_at", "wo.bad_due_at", field="due_at")
+        raise AppError("bad_due_at", field="due_at")
     if due_at <= utcnow():
-        raise AppError(422, "due_in_past", "wo.due_in_past", field="due_at")
+        raise AppError("due_in_past", field="due_at")
     text = clean_reason(reason, "due_reason")
     before = order.due_at
     order.due_at, order.due_change_reason = due_at, text

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.errors import AppError
+from server.core.errors import AppError
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def step_for(action: str) -> Step:
     """The step named `action`; 404 for an unknown action name."""
     step = STEPS.get(action)
     if step is None:
-        raise AppError(404, "unknown_action", "wo.unknown_action", field="action")
+        raise AppError("unknown_action", field="action")
     return step
 
 
@@ -58,4 +58,4 @@ def check_step(step: Step, current: str) -> None:
     """Refuse (409) a step that does not start from the order's current state."""
     if current not in step.source:
         # One message per action, naming the states it may start from, in the user's language.
-        raise AppError(409, "illegal_transition", f"wo.illegal.{step.action}", field="status")
+        raise AppError("illegal_transition", key=f"wo.illegal.{step.action}", field="status")

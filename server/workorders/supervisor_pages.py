@@ -25,7 +25,7 @@ from server.defects.lifecycle import most_severe, response_time
 from server.defects.models import SEVERITIES
 from server.defects.queries import defects_by_ids, filter_choices
 from server.deps import DbSession
-from server.errors import AppError, _describe
+from server.core.errors import AppError, _describe
 from server.rounds.alerts import mark_round_alerts_read, round_alerts
 from server.sites.access import site_zone_ids
 from server.web import render

@@ -19,10 +19,11 @@ from litestar.exceptions import PermissionDeniedException
 from msgspec import Meta, Struct
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import AppError
+from server.core.errors import AppError
 from server.workorders.completion import complete_order
+from server.core.validation import Problem
 from sync.context import BatchState, Plan
-from sync.protocol import Problem, RecordRefused, SyncRecord
+from sync.protocol import RecordRefused, SyncRecord
 
 KIND = "completion"
 
@@ -57,13 +58,13 @@ class CompletionBody(Struct):
 def _refusal(exc: AppError) -> RecordRefused:
     missing = getattr(exc, "missing", None)
     if exc.status_code == 428:
-        return RecordRefused(428, exc.code, exc.key, missing=list(missing or []), **exc.params)
+        return RecordRefused(exc.code, key=exc.key, missing=list(missing or []), **exc.params)
     if exc.status_code == 409:
-        return RecordRefused(409, exc.code, exc.key, **exc.params)
+        return RecordRefused(exc.code, key=exc.key, **exc.params)
     problems = [Problem(e["field"], e["code"], texts={"en": e["message"], "zh": e["message"]}) for e in exc.errors]
     if not problems:
         problems = [Problem(exc.field or "body", exc.code, exc.key, dict(exc.params))]
-    return RecordRefused(422, exc.code, exc.key, problems=problems, **exc.params)
+    return RecordRefused(exc.code, key=exc.key, problems=problems, **exc.params)
 
 
 async def plan_completion(db: AsyncSession, state: BatchState, record: SyncRecord, lang: str) -> Plan:
@@ -73,7 +74,7 @@ async def plan_completion(db: AsyncSession, state: BatchState, record: SyncRecor
     try:
         order_id = uuid.UUID(str(raw))
     except ValueError:
-        raise RecordRefused(422, "invalid_record", "sync.invalid_record", n=1, problems=[
+        raise RecordRefused("invalid_record", n=1, problems=[
             Problem("body.work_order_id", "bad_id", "filter.bad_id")]) from None
     caller = state.caller
     try:

@@ -18,6 +18,7 @@ from litestar.middleware.csrf import generate_csrf_token
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from urllib.parse import quote
 
+from server.core.error_codes import CODES, GENERIC_BY_STATUS, lookup
 from server.core.i18n import has_key, translate
 from server.web import render, request_language
 
@@ -25,38 +26,27 @@ log = logging.getLogger("fieldcheck")
 
 CSRF_DETAIL = "CSRF token verification failed"
 
-DEFAULT_CODES = {
-    400: "bad_request",
-    401: "not_signed_in",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "invalid",
-    429: "rate_limited",
-    500: "internal_error",
-    507: "insufficient_storage",
-}
-
 
 class AppError(HTTPException):
-    """A refusal the user should understand: `key` names the message in the i18n catalogue."""
+    """A refusal the user should understand, raised by its code in server/core/error_codes.py.
+
+    The table gives the HTTP status and the message key (a key of the catalogue); `key`
+    picks one of the code's other, more exact messages.
+    """
 
     def __init__(
         self,
-        status_code: int,
         code: str,
-        key: str,
         *,
+        key: str | None = None,
         field: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         **params: Any,
     ) -> None:
-        super().__init__(detail=key, status_code=status_code)
+        entry = lookup(code, key)
+        super().__init__(detail=key or entry.key, status_code=entry.status)
         self.code = code
-        self.key = key
+        self.key = key or entry.key
         self.field = field
         self.errors = errors or []
         self.params = params
@@ -72,6 +62,8 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
 def _describe(request: Request[Any, Any, Any], exc: HTTPException) -> dict[str, Any]:
     lang = request_language(request)
     status = exc.status_code
+    if status == 403 and exc.detail == CSRF_DETAIL:  # the framework's CSRF check: worded as ours
+        exc = AppError("csrf_failed", field="_csrf_token")
     if isinstance(exc, AppError):
         return {
             "code": exc.code,
@@ -81,8 +73,6 @@ def _describe(request: Request[Any, Any, Any], exc: HTTPException) -> dict[str, 
             "errors": [{**e, "message": translate(lang, e["key"], **e.get("params", {}))}
                        if "key" in e and "message" not in e else e for e in exc.errors],
         }
-    if status == 403 and exc.detail == CSRF_DETAIL:
-        return {"code": "csrf_failed", "message": translate(lang, "error.csrf"), "field": "_csrf_token", "errors": []}
     errors: list[dict[str, Any]] = []
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
         for item in exc.extra:
@@ -91,11 +81,15 @@ def _describe(request: Request[Any, Any, Any], exc: HTTPException) -> dict[str, 
                 errors.append(
                     {"field": field, "code": "invalid", "message": translate(lang, "error.field_invalid", field=field)}
                 )
-    key = exc.detail if has_key(exc.detail) else f"error.{status}"
-    if not has_key(key):
+    code = GENERIC_BY_STATUS.get(status)
+    if has_key(exc.detail):
+        key = exc.detail
+    elif code is not None:
+        key = CODES[code].key
+    else:
         key = "error.500" if status >= 500 else "error.400"
     return {
-        "code": DEFAULT_CODES.get(status, "error"),
+        "code": code or "error",
         "message": translate(lang, key),
         "field": errors[0]["field"] if errors else None,
         "errors": errors,
@@ -173,13 +167,13 @@ def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Re
     # The last line of the one text rule (server/text.py, which every input path applies with
     # the field named): whatever text slipped past it is still the request's fault, a 4xx.
     if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT_STATES:
-        return handle_http_exception(request, AppError(400, "unstorable_text", "error.unstorable_text"))
+        return handle_http_exception(request, AppError("unstorable_text"))
     if _lone_surrogate(exc):
         log.warning("text with a lone surrogate reached the database on %s %s", request.method, request.url.path)
-        return handle_http_exception(request, AppError(422, "bad_text", "error.unstorable_text"))
+        return handle_http_exception(request, AppError("bad_text", key="error.unstorable_text"))
     if database_unavailable(exc):
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
-        unavailable = AppError(503, "database_unavailable", "error.database_unavailable")
+        unavailable = AppError("database_unavailable")
         unavailable.headers = {"Retry-After": str(RETRY_AFTER_S)}
         return handle_http_exception(request, unavailable)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
