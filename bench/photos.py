@@ -34,8 +34,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from server.config import get_settings
-from server.db import Database
+from server.core.config import get_settings
+from server.core.db import Database
 from server.migrate import upgrade
 from server.photos import images
 from server.photos.service import Uploader, ingest_bytes

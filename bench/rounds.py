@@ -176,8 +176,8 @@ def baseline_read(path: Path, monday: dt.date) -> float:
 
 
 async def time_report(url: str, monday: dt.date, runs: int) -> list[float]:
-    from server.config import DatabaseSettings
-    from server.db import Database
+    from server.core.config import DatabaseSettings
+    from server.core.db import Database
     from server.rounds.report import week_report
 
     database = Database.connect(DatabaseSettings(url=url))

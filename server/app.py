@@ -32,10 +32,10 @@ from server.accounts.controllers import AccountController
 from server.accounts.middleware import SessionErrorMiddleware, SessionUserMiddleware
 from server.assets.api import OfflineController
 from server.assets.pages import QrSheetController
-from server.config import REPO_ROOT, Settings, get_settings
-from server.db import Database
+from server.core.config import REPO_ROOT, Settings, get_settings
+from server.core.db import Database
 from server.defects.controllers import SupervisorController
-from server.deps import provide_db
+from server.core.deps import provide_db
 from server.errors import handle_http_exception, handle_internal_error
 from server.health import health
 from server.imports.pages import ImportController
@@ -43,20 +43,20 @@ from server.home import home
 from server.inspections.controllers import InspectorController
 from server.inspections.outbox import outbox_page
 from server.inspections.pages import InspectionPages
-from server.openapi import document_error_bodies
+from server.core.openapi import document_error_bodies
 from server.photos.controllers import PhotoController, PhotoUploadController
 from server.pwa import offline_page, service_worker, web_manifest
 from server.rounds.controllers import RoundsApiController, RoundsPages, WeeklyReportController
 from server.scoring.controllers import ScoresApiController, ScoresController
 from server.scoring.rules import load_rules
-from server.security import add_security_headers
+from server.core.security import add_security_headers
 from server.sites.controllers import choose_site
-from server.web import localtime
+from server.core.web import localtime
 from server.standards_pages.controllers import StandardsController
 from server.standards_admin.api import StandardsSetController
 from server.standards_admin.pages import StandardsAdminPages
 from server.standards_admin.registry import LiveStandards, refresh_before_request
-from server.text import check_request_text
+from server.core.text import check_request_text
 from server.workorders.nav import load_review_count
 from server.workorders.controllers import ContractorController
 from server.workorders.jobs import jobs_lifespan
@@ -78,7 +78,7 @@ def _template_engine(directory: Path) -> JinjaTemplateEngine:
 
 
 async def before_page(request: Any) -> None:
-    """Litestar `before_request`: the one text rule for URLs (server/text.py), then the count
+    """Litestar `before_request`: the one text rule for URLs (server/core/text.py), then the count
     of orders to review for a staff member's page (server/workorders/nav.py)."""
     await check_request_text(request)
     await load_review_count(request)

@@ -19,7 +19,7 @@ from typing import Any
 from litestar import Request
 from shapely.geometry.base import BaseGeometry
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from standards import NoStandardInForce, Standard, StandardsSet
 
 

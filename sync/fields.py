@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY, unstorable
+from server.core.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY, unstorable
 from sync.protocol import Problem
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -98,7 +98,7 @@ class BodyChecker:
         if len(value) > max_length:
             self.add(f"body.{name}", "too_long", "sync.too_long", max=max_length)
             return None
-        if unstorable(value):  # the one text rule (server/text.py), on both backends alike
+        if unstorable(value):  # the one text rule (server/core/text.py), on both backends alike
             self.add(f"body.{name}", TEXT_CODE, TEXT_KEY)
             return None
         return value

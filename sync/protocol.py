@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from server.errors import AppError
-from server.text import raw_json_may_hold_unstorable, unstorable_paths
+from server.core.text import raw_json_may_hold_unstorable, unstorable_paths
 
 KINDS = ("inspection", "asset", "completion", "hazard")  # work orders: completion kind (server/workorders/sync_completion.py); hazard: server/inspections/hazards.py
 MAX_RECORDS = 200
@@ -36,7 +36,7 @@ class SyncRecord:
     id: uuid.UUID
     body: Any
     content_hash: str
-    # Paths (`body.…`) of text the server cannot store (server/text.py): the record is
+    # Paths (`body.…`) of text the server cannot store (server/core/text.py): the record is
     # refused per field with `bad_text`, the rest of the batch unaffected.
     bad_text: tuple[str, ...] = ()
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from server.core.sha256 import PATTERN as SHA256_PATTERN
+
 # -- answers --------------------------------------------------------------------------------
 
 
@@ -75,7 +77,7 @@ class PositionIn(Struct):
 
 
 class PhotoRefIn(Struct):
-    sha256: Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Meta(pattern=SHA256_PATTERN)]
     damage_index: Annotated[int | None, Meta(description="index into damages, or null")] = None
 
 

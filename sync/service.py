@@ -27,20 +27,20 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.assets.models import Asset
 from server.assets.service import load_assets, plan_asset, zone_scope
-from server.audit.models import AuditEvent
-from server.audit.service import DEVICE_HEADER, bounded_excerpt
-from server.db import utcnow
+from server.core.audit.models import AuditEvent
+from server.core.audit.service import DEVICE_HEADER, bounded_excerpt
+from server.core.db import utcnow
 from server.defects.models import Defect, DefectEvidence
 from server.defects.service import load_active_defects
 from server.i18n import translate
 from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
 from server.inspections.service import plan_inspection, referenced_asset_id, referenced_photos
 from server.photos.models import Photo
-from server.security import client_address
-from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
+from server.core.security import client_address
+from server.core.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
 from standards import Standard, StandardsSet
 from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
 from server.inspections.hazards import HazardResult, plan_hazard  # hazards: problems no clause covers

@@ -23,8 +23,8 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from server.config import DatabaseSettings, get_settings
-from server.db import Database
+from server.core.config import DatabaseSettings, get_settings
+from server.core.db import Database
 from server.migrate import upgrade
 
 BACKEND = os.environ.get("FIELDCHECK_TEST_DB", "sqlite")
@@ -133,7 +133,7 @@ def demo_database_url(database_factory: DatabaseFactory) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test reads settings afresh, with media under its own tmp folder."""
-    from server.workorders.settings import get_workorder_settings
+    from server.core.workorder_settings import get_workorder_settings
 
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
     monkeypatch.setenv("MEDIA_STORE", "folder")  # a bucket only where a test asks (`media_store`)

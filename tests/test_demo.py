@@ -18,10 +18,10 @@ import standards
 from server.accounts.models import Role, User, UserZone
 from server.accounts.passwords import password_problem, verify_password
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
-from server.config import DatabaseSettings
+from server.core.audit.models import AuditEvent
+from server.core.config import DatabaseSettings
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Database
+from server.core.db import Database
 from server.defects.models import ACTIVE_STATUSES, DEFECT_STATUSES, Defect, DefectEvidence
 from server.demo import DEMO_ACCOUNTS, build_demo, load_demo
 from server.demo.orders import RESPONSE_TIMES, SEVERITY_RANK

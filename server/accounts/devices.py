@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, String, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UTCDateTime, utcnow
+from server.core.db import Base, UTCDateTime, utcnow
 
 NAME_MAX = 80
 ID_MAX = 64  # as audit_events.device_id and inspections.device_id

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from server.errors import AppError
-from server.text import unstorable
+from server.core.text import unstorable
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 

@@ -33,11 +33,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, exists, select, true
 from sqlalchemy.orm import aliased
 
-from server.accounts.identity import CurrentUser
-from server.config import get_settings
+from server.core.identity import CurrentUser
+from server.core.config import get_settings
 from server.contractors.coverage import covered_by_contractors
 from server.contractors.models import Contractor
-from server.db import utcnow
+from server.core.db import utcnow
 from server.defects.models import ACTIVE_STATUSES, DEFECT_STATUSES, SEVERITIES, Defect
 from server.errors import AppError
 from server.sites.access import in_current_site

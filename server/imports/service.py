@@ -25,8 +25,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.assets.models import Asset
-from server.audit.service import record_event
-from server.db import Database, utcnow
+from server.core.audit.service import record_event
+from server.core.db import Database, utcnow
 from server.i18n import translate
 from server.imports.checks import AssetChecker, AssetRow, Refusal, SiteZone, ZoneChecker, ZoneFinder, ZoneRow
 from server.imports.columns import ASSET_FIELDS, ZONE_FIELDS, ColumnProblem, match_columns, parse_field_options

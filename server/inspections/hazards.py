@@ -26,7 +26,8 @@ from server.defects.models import SEVERITIES
 from server.photos.models import Photo
 from server.inspections.service import MAX_NOTES, MAX_PHOTOS, clause_counts
 from sync.context import ActiveDefect, AssetInfo, AuditEntry, BatchState, Plan
-from sync.fields import SHA256_HEX, BodyChecker, Position
+from server.core.sha256 import SHA256_HEX
+from sync.fields import BodyChecker, Position
 from sync.protocol import RecordRefused, SyncRecord, invalid
 
 KIND = "hazard"

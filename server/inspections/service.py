@@ -20,7 +20,8 @@ from typing import Any
 from server.defects.service import track_defects
 from standards import EvaluationError, Standard, evaluate
 from sync.context import AssetInfo, AuditEntry, BatchState, Plan
-from sync.fields import SHA256_HEX, BodyChecker, Position
+from server.core.sha256 import SHA256_HEX
+from sync.fields import BodyChecker, Position
 from sync.protocol import Problem, RecordRefused, SyncRecord, invalid
 
 FIELDS = (

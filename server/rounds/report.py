@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User
 from server.assets.models import Asset
 from server.contractors.models import Contract, ContractZone, Contractor
-from server.csvfile import csv_bytes
+from server.core.csvfile import csv_bytes
 from server.defects.models import Defect
 from server.errors import AppError
 from server.i18n import translate
@@ -32,7 +32,7 @@ from server.inspections.models import Inspection
 from server.rounds.due import local_minute
 from server.rounds.service import adherence_plan, count_adherence, epoch_seconds, raw_id, site_timezone
 from server.sites.models import Zone
-from server.workorders.geo import distance_m
+from server.core.geo import distance_m
 from server.workorders.models import WorkOrder, WorkOrderDefect
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -258,8 +258,8 @@ def cli_week(week: str, site: str | None = None) -> int:
     import asyncio
     import sys
 
-    from server.config import get_settings
-    from server.db import Database
+    from server.core.config import get_settings
+    from server.core.db import Database
     from server.sites.models import Site
 
     try:

@@ -7,10 +7,11 @@ from typing import Any
 from litestar import Request, Response, post
 
 from server.accounts.controllers import _cookie
-from server.accounts.guards import signed_in
+from server.core.guards import signed_in
 from server.accounts.sessions import SITE_COOKIE
 from server.errors import AppError
-from server.web import current_user, safe_next, see_other
+from server.core.web import safe_next, see_other
+from server.core.identity import current_user
 
 
 @post("/site", guards=[signed_in], include_in_schema=False)

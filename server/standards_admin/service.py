@@ -17,8 +17,8 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audit.service import record_event
-from server.db import utcnow
+from server.core.audit.service import record_event
+from server.core.db import utcnow
 from server.scoring.models import ClosedMonth
 from server.standards_admin.models import ORIGINS, StandardsVersion
 from server.standards_admin.registry import LiveStandards
