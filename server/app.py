@@ -60,7 +60,13 @@ from server.core.text import check_request_text
 from server.workorders.nav import load_review_count
 from server.workorders.controllers import ContractorController
 from server.workorders.jobs import jobs_lifespan
+from server.assets.records import ASSET
+from server.assets.service import zone_scope
+from server.defects.records import DEFECT_INSPECTIONS
+from server.inspections.records import HAZARD, INSPECTION
+from server.workorders.records import COMPLETION
 from sync.controllers import SyncController
+from sync.registry import register_kinds
 
 WEB = REPO_ROOT / "web"
 
@@ -95,6 +101,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                                   settings.standards.recheck_seconds)
     # So does a broken scoring rule (standards/scoring/*.yaml): bad weights or bands, unknown keys.
     scoring_rules = load_rules()
+    # The sync API's record kinds, each described by its domain (server/<domain>/records.py).
+    register_kinds(INSPECTION, ASSET, COMPLETION, HAZARD, updates=[DEFECT_INSPECTIONS], reach=zone_scope)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

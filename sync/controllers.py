@@ -18,7 +18,7 @@ from server.core.deps import DbSession
 from server.core.openapi import with_request_body
 from server.core.web import request_language
 from server.core.identity import signed_in_user
-from server.workorders.sync_completion import refuse_other_kinds  # work orders: completion kind
+from sync.registry import refuse_kinds_not_for
 from sync.protocol import MAX_BATCH_BYTES, MAX_RECORD_BYTES, parse_batch, parse_single
 from sync.schemas import AssetBody, InspectionBody, RecordResult, SyncBatchIn, SyncBatchResult, inline_schema
 from sync.service import caller_for, receive_records
@@ -78,7 +78,7 @@ class SyncController(Controller):
     )
     async def batch(self, request: Request[Any, Any, Any], db: DbSession) -> SyncBatchResult:
         records = parse_batch(await request.body())
-        refuse_other_kinds(signed_in_user(request), records)  # work orders: contractors send only completions
+        refuse_kinds_not_for(signed_in_user(request), records)  # contractors send only completions
         caller = await caller_for(db, signed_in_user(request), request)
         results = await receive_records(db, caller, request.app.state.standards, records, request_language(request))
         return SyncBatchResult(results)
@@ -96,7 +96,7 @@ class SyncController(Controller):
         self, request: Request[Any, Any, Any], db: DbSession, kind: FromPath[str], record_id: FromPath[str]
     ) -> Response[RecordResult]:
         record = parse_single(kind, record_id, await request.body())
-        refuse_other_kinds(signed_in_user(request), [record])  # work orders: contractors send only completions
+        refuse_kinds_not_for(signed_in_user(request), [record])
         caller = await caller_for(db, signed_in_user(request), request)
         (result,) = await receive_records(db, caller, request.app.state.standards, [record], request_language(request))
         return Response(content=result, status_code=result.status)

@@ -21,8 +21,8 @@ import msgspec
 
 from server.errors import AppError
 from server.core.text import raw_json_may_hold_unstorable, unstorable_paths
+from sync.registry import kind_names
 
-KINDS = ("inspection", "asset", "completion", "hazard")  # work orders: completion kind (server/workorders/sync_completion.py); hazard: server/inspections/hazards.py
 MAX_RECORDS = 200
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024
@@ -118,8 +118,9 @@ def parse_json(raw: bytes) -> Parsed:
 
 
 def parse_kind(kind: Any, where: str) -> str:
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise AppError(422, "unknown_kind", "sync.unknown_kind", field=where, kinds=", ".join(KINDS))
+    kinds = kind_names()  # registered by the domains at app start (sync/registry.py)
+    if not isinstance(kind, str) or kind not in kinds:
+        raise AppError(422, "unknown_kind", "sync.unknown_kind", field=where, kinds=", ".join(kinds))
     return kind
 
 

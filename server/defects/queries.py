@@ -17,7 +17,8 @@ from server.assets.models import Asset
 from server.core.audit.models import AuditEvent
 from server.contractors.models import Contractor
 from server.core.db import utcnow
-from server.defects.filters import DefectFilter, defect_scope, order_scope
+from server.defects.filters import DefectFilter, defect_scope
+from server.workorders.filters import order_scope
 from server.defects.models import ACTIVE_STATUSES, SEVERITIES, Defect, DefectEvidence
 from server.inspections.models import Inspection, InspectionPhoto
 from server.sites.models import Zone

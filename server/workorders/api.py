@@ -18,7 +18,8 @@ from server.core.guards import role_in
 from server.assets.models import Asset
 from server.core.db import utcnow
 from server.defects import lifecycle
-from server.defects.filters import DefectFilter, WorkOrderFilter, parse_uuid_list
+from server.defects.filters import DefectFilter, parse_uuid_list
+from server.workorders.filters import WorkOrderFilter
 from server.defects.queries import defect_detail, nearby_open_defects
 from server.core.deps import DbSession
 from server.errors import AppError

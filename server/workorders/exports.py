@@ -24,7 +24,8 @@ from server.core.identity import CurrentUser
 from server.assets.models import Asset
 from server.core.csvfile import MEDIA_TYPE, csv_bytes
 from server.contractors.models import Contract, Contractor
-from server.defects.filters import DefectFilter, WorkOrderFilter
+from server.defects.filters import DefectFilter
+from server.workorders.filters import WorkOrderFilter
 from server.defects.lifecycle import most_severe
 from server.defects.models import Defect
 from server.sites.models import Zone

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from server.defects.filters import order_scope
+from server.workorders.filters import order_scope
 from server.core.web import NAV_COUNT_KEY
 from server.core.identity import current_user
 from server.workorders.models import WorkOrder

@@ -13,7 +13,7 @@ from server.core.identity import CurrentUser
 from server.accounts.models import User
 from server.assets.models import Asset
 from server.contractors.models import Contract, Contractor
-from server.defects.filters import WorkOrderFilter, order_scope
+from server.workorders.filters import WorkOrderFilter, order_scope
 from server.defects.models import SEVERITIES, Defect
 from server.defects.queries import HistoryRow, evidence_of, history_of
 from server.photos.models import Photo

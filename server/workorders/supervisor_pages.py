@@ -20,7 +20,8 @@ from server.core.guards import role_in
 from server.core.config import get_settings
 from server.contractors.coverage import contracts_covering
 from server.core.db import utcnow
-from server.defects.filters import WorkOrderFilter, parse_uuid_list
+from server.defects.filters import parse_uuid_list
+from server.workorders.filters import WorkOrderFilter
 from server.defects.lifecycle import most_severe, response_time
 from server.defects.models import SEVERITIES
 from server.defects.queries import defects_by_ids, filter_choices
