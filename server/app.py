@@ -22,50 +22,28 @@ from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import YamlRenderPlugin
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import standards
-from server.accounts.admin import AdminController
-from server.admin.pages import AdminPages
-from server.accounts.controllers import AccountController
 from server.accounts.middleware import SessionErrorMiddleware, SessionUserMiddleware
-from server.assets.api import OfflineController
-from server.assets.pages import QrSheetController
 from server.core.config import REPO_ROOT, Settings, get_settings
 from server.core.db import Database
-from server.defects.controllers import SupervisorController
 from server.core.deps import provide_db
 from server.errors import handle_http_exception, handle_internal_error
-from server.health import health
-from server.imports.pages import ImportController
-from server.home import home
-from server.inspections.controllers import InspectorController
-from server.inspections.outbox import outbox_page
-from server.inspections.pages import InspectionPages
 from server.core.openapi import document_error_bodies
-from server.photos.controllers import PhotoController, PhotoUploadController
-from server.pwa import offline_page, service_worker, web_manifest
-from server.rounds.controllers import RoundsApiController, RoundsPages, WeeklyReportController
-from server.scoring.controllers import ScoresApiController, ScoresController
 from server.scoring.rules import load_rules
 from server.core.security import add_security_headers
-from server.sites.controllers import choose_site
 from server.core.web import localtime
-from server.standards_pages.controllers import StandardsController
-from server.standards_admin.api import StandardsSetController
-from server.standards_admin.pages import StandardsAdminPages
 from server.standards_admin.registry import LiveStandards, refresh_before_request
 from server.core.text import check_request_text
 from server.workorders.nav import load_review_count
-from server.workorders.controllers import ContractorController
 from server.workorders.jobs import jobs_lifespan
 from server.assets.records import ASSET
 from server.assets.service import zone_scope
 from server.defects.records import DEFECT_INSPECTIONS
 from server.inspections.records import HAZARD, INSPECTION
+from server.routes import route_handlers
 from server.workorders.records import COMPLETION
-from sync.controllers import SyncController
 from sync.registry import register_kinds
 
 WEB = REPO_ROOT / "web"
@@ -121,37 +99,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             await app.state.db.dispose()
 
     app = Litestar(
-        route_handlers=[
-            home,
-            health,
-            AccountController,
-            AdminController,
-            ImportController,
-            AdminPages,
-            choose_site,
-            InspectorController,
-            InspectionPages,
-            SupervisorController,
-            QrSheetController,
-            ContractorController,
-            StandardsController,
-            StandardsAdminPages,
-            StandardsSetController,
-            ScoresController,
-            ScoresApiController,
-            RoundsPages,
-            RoundsApiController,
-            WeeklyReportController,
-            SyncController,
-            OfflineController,
-            PhotoUploadController,
-            PhotoController,
-            service_worker,
-            web_manifest,
-            offline_page,
-            outbox_page,
-            create_static_files_router(path="/static", directories=[WEB / "static"], include_in_schema=False),
-        ],
+        route_handlers=route_handlers(),  # every URL prefix and its module: server/routes.py
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan, jobs_lifespan],
         state=State({"settings": settings, "standards": standards_set, "scoring_rules": scoring_rules}),

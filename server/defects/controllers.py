@@ -1,8 +1,7 @@
 """The supervisor's pages: the overview, the defect map with its list, one defect.
 
-`SupervisorController` (the name `server/app.py` registers) is a Router bundling these
-pages with the supervisor's work-order pages (server/workorders/supervisor_pages.py), so
-they are added without touching the app factory.
+The supervisor's work-order pages are server/workorders/supervisor_pages.py; the map's
+layers come from the JSON API (server/routes.py names the module of each).
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Router, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -28,7 +27,6 @@ from server.core.identity import signed_in_user
 from server.workorders.responses import after_post
 from server.workorders.notifications import unread_counts
 from server.workorders.queries import work_order_counts
-from server.workorders.supervisor_pages import SupervisorOrderPages
 from server.workorders.map_config import map_config, map_page_headers
 
 
@@ -93,6 +91,3 @@ class SupervisorPages(Controller):
         await lifecycle.close_passed_defect(db, signed_in_user(request), defect_id, request)
         return after_post(request, db, next_or(form, f"/supervise/defects/{defect_id}"))
 
-
-# app.py registers this name: every supervisor page.
-SupervisorController = Router(path="/", route_handlers=[SupervisorPages, SupervisorOrderPages])

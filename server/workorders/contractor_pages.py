@@ -3,9 +3,6 @@
 Mobile-first, and readable offline: the order pages are plain GET pages the service
 worker keeps (see web/static/js/orders.js), and completing an order goes through the
 phone's outbox as a sync record of kind `completion` (server/workorders/completion.py).
-
-`ContractorController` (the name `server/app.py` registers) is a Router bundling these
-pages with the JSON API of defects, work orders, map layers and notifications.
 """
 
 from __future__ import annotations
@@ -14,7 +11,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar import Controller, Request, Router, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -26,7 +23,6 @@ from server.core.deps import DbSession
 from server.errors import AppError
 from server.core.web import render
 from server.workorders import webhooks
-from server.workorders.api import DefectApiController, MapApiController, NotificationApiController, WorkOrderApiController
 from server.core.http import form_of
 from server.core.identity import signed_in_user
 from server.workorders.responses import after_post
@@ -114,10 +110,3 @@ class ContractorPages(Controller):
                            request=request, details={"url": url or None, "secret_rotated": rotate})
         return after_post(request, db, "/contractor/webhook")
 
-
-# app.py registers this name: the contractor's pages and the JSON API (each API route has its own guard).
-ContractorController = Router(
-    path="/",
-    route_handlers=[ContractorPages, DefectApiController, WorkOrderApiController, MapApiController,
-                    NotificationApiController],
-)
