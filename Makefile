@@ -1,12 +1,12 @@
-# fieldcheck — two commands: `make run` (app + demo site on SQLite) and `make test` (every test,
-# on SQLite and on PostgreSQL). Both create the virtual environment at .venv first.
+# fieldcheck — two commands: `make run` (app + demo site on SQLite) and `make test` (the import
+# contracts and ruff, then every test on SQLite and on PostgreSQL). Both create the virtual environment at .venv first.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install install-test test-deps test-sqlite test-postgresql test-dates bench clean fonts
+.PHONY: run test lint install install-test test-deps test-sqlite test-postgresql test-dates bench clean fonts
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,15 @@ run: install fonts
 # Two pytest workers (pytest-xdist): each test has its own database, so they do not meet.
 PYTEST := $(PY) -m pytest -n 2
 
-test: install-test test-deps
+test: install-test test-deps lint
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
 	FIELDCHECK_TEST_DB=postgresql $(PYTEST)
+
+## lint: the one-way imports (import-linter: [tool.importlinter] in pyproject.toml), then ruff
+# ([tool.ruff]); `make test` runs it before the tests, so an upward import fails CI.
+lint: install-test
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 
 test-sqlite: install-test test-deps
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from bench.load import PG, drop_database, prepare_database, serving
+from bench.load import drop_database, prepare_database, serving
 
 BUDGETS = {"geojson": 300.0, "map": 1000.0, "scores": 2000.0, "pdf": 5000.0, "ingest": 2500.0}
 ZONES = 20

@@ -19,7 +19,6 @@ import asyncio
 import datetime as dt
 import functools
 import http.server
-import json
 import os
 import random
 import statistics

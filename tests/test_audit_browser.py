@@ -7,7 +7,6 @@ import datetime as dt
 import re
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from server.core.audit.models import AuditEvent
 from server.core.db import Database

@@ -247,7 +247,7 @@ async def test_defects_follow_the_inspections(loaded, demo_database):
 
 async def test_work_orders_in_every_state_for_the_covering_contractor(loaded, demo_database):
     orders = {o.id: o for (o,) in await rows(demo_database, select(WorkOrder))}
-    assert set(o.status for o in orders.values()) == set(WORK_ORDER_STATUSES)
+    assert {o.status for o in orders.values()} == set(WORK_ORDER_STATUSES)
     supervisor = (await rows(demo_database, select(User.id).where(User.username == "supervisor")))[0][0]
     covers = defaultdict(set)
     for contract_id, zone_id, category in await rows(

@@ -3,14 +3,13 @@ open it, the offline download's estimate, the finder's server-side nearest sort,
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.accounts.models import User
 from server.assets.models import Asset

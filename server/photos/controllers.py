@@ -71,7 +71,7 @@ class UploadProgress:
 
 IMAGE_BYTES = {"type": "string", "format": "binary"}
 WholePhoto = with_request_body(
-    {media: IMAGE_BYTES for media in ("image/jpeg", "image/png", "image/webp")},
+    dict.fromkeys(("image/jpeg", "image/png", "image/webp"), IMAGE_BYTES),
     "the photo's bytes, named by their SHA-256 (the type is judged from the bytes; HEIC is refused)",
 )
 PhotoPiece = with_request_body(

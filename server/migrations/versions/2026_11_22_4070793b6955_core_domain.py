@@ -1,7 +1,7 @@
 """core domain
 
 Revision ID: 4070793b6955
-Revises: 
+Revises:
 Create Date: 2026-11-22 15:01:53.981127
 """
 
