@@ -17,7 +17,7 @@ from typing import Any
 
 from litestar.static_files import create_static_files_router
 
-from server.accounts.admin import AdminController
+from server.admin.overview import AdminController
 from server.accounts.controllers import AccountController
 from server.admin.pages import AdminPages
 from server.assets.api import OfflineController
@@ -34,7 +34,7 @@ from server.photos.controllers import PhotoController, PhotoUploadController
 from server.pwa import offline_page, service_worker, web_manifest
 from server.rounds.controllers import RoundsApiController, RoundsPages, WeeklyReportController
 from server.scoring.controllers import ScoresApiController, ScoresController
-from server.sites.controllers import choose_site
+from server.accounts.site_choice import choose_site
 from server.standards_admin.api import StandardsSetController
 from server.standards_admin.pages import StandardsAdminPages
 from server.standards_pages.controllers import StandardsController

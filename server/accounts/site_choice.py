@@ -1,4 +1,7 @@
-"""The top bar's site switch: which of the user's sites the pages show (server/sites/access.py)."""
+"""The top bar's site switch: which of the user's sites the pages show (server/sites/access.py).
+
+With accounts, not sites: it sets a session cookie beside the others (server/accounts/sessions.py).
+"""
 
 from __future__ import annotations
 
