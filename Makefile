@@ -33,10 +33,13 @@ run: install fonts
 ## test: every test on SQLite, then on PostgreSQL
 # Two pytest workers (pytest-xdist): each test has its own database, so they do not meet.
 PYTEST := $(PY) -m pytest -n 2
+# The walk over every page (layout at 390 px, touch targets, axe) does not depend on the
+# database and takes minutes: it runs with the SQLite pass only.
+ON_SQLITE_ONLY := --ignore=tests/browser/test_every_page.py
 
 test: install-test test-deps lint
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
-	FIELDCHECK_TEST_DB=postgresql $(PYTEST)
+	FIELDCHECK_TEST_DB=postgresql $(PYTEST) $(ON_SQLITE_ONLY)
 
 ## lint: the one-way imports (import-linter: [tool.importlinter] in pyproject.toml), then ruff
 # ([tool.ruff]); `make test` runs it before the tests, so an upward import fails CI.
@@ -48,7 +51,7 @@ test-sqlite: install-test test-deps
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
 
 test-postgresql: install-test test-deps
-	FIELDCHECK_TEST_DB=postgresql $(PYTEST)
+	FIELDCHECK_TEST_DB=postgresql $(PYTEST) $(ON_SQLITE_ONLY)
 
 ## test-dates: the date-sensitive tests with the clock at awkward moments (tests/date_sweep.py)
 test-dates: install-test test-deps

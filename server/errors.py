@@ -147,11 +147,16 @@ UNSTORABLE_TEXT_STATES = frozenset({"22021", "22P05"})
 RETRY_AFTER_S = 5
 
 
+TRANSIENT_STATES = ("40P01", "40001")  # deadlock detected, serialization failure
+
+
 def database_unavailable(exc: Exception) -> bool:
-    """Connection lost or refused, server shutting down, or (SQLite) locked or unopenable."""
+    """Connection lost or refused, server shutting down, (SQLite) locked or unopenable, or
+    (PostgreSQL) a deadlock or serialization conflict still there after the retries: the same
+    request sent again shortly succeeds."""
     if isinstance(exc, DBAPIError):
-        state = str(getattr(exc.orig, "sqlstate", None) or "")
-        return exc.connection_invalidated or (
+        state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        return exc.connection_invalidated or state in TRANSIENT_STATES or (
             isinstance(exc, (OperationalError, InterfaceError)) and state[:2] in ("", "08", "57")
         )
     return isinstance(exc, (ConnectionError, TimeoutError))

@@ -64,6 +64,7 @@ RECEIPTS = select(
     SyncReceipt.result,
 ).where(SyncReceipt.id.in_(bindparam("ids", expanding=True)))
 OUTCOMES = {409: "conflict", 422: "invalid", 428: "photos_missing"}
+REDO_ATTEMPTS = 3
 
 
 async def caller_for(db: AsyncSession, user: CurrentUser, request: Request[Any, Any, Any] | None) -> Caller:
@@ -76,15 +77,24 @@ async def caller_for(db: AsyncSession, user: CurrentUser, request: Request[Any, 
 async def receive_records(
     db: AsyncSession, caller: Caller, standards: StandardsSet, records: list[SyncRecord], lang: str
 ) -> list[RecordResult]:
-    """Process `records` in order inside the caller's transaction; one result per record."""
-    try:
-        async with db.begin_nested():
-            return await _receive(db, caller, standards, records, lang, one_by_one=False)
-    except DBAPIError as exc:
-        if not _collided(exc):
-            raise
-        log.info("sync batch of %d collided with stored rows; redoing it record by record", len(records))
-        return await _receive(db, caller, standards, records, lang, one_by_one=True)
+    """Process `records` in order inside the caller's transaction; one result per record.
+
+    The batch is tried whole first. If it collides with another writer, it is redone record
+    by record, each in its own savepoint; the redo itself can meet a deadlock (PostgreSQL
+    picks one of two batches locking the same defects), so it is tried again, up to
+    REDO_ATTEMPTS times, before the error reaches the phone (which sends the batch again).
+    """
+    attempt = 0
+    while True:
+        try:
+            async with db.begin_nested():
+                return await _receive(db, caller, standards, records, lang, one_by_one=attempt > 0)
+        except DBAPIError as exc:
+            if not _collided(exc) or attempt == REDO_ATTEMPTS:
+                raise
+            attempt += 1
+            log.info("sync batch of %d collided with another writer; redoing it record by record (%d of %d)",
+                     len(records), attempt, REDO_ATTEMPTS)
 
 
 def _collided(exc: DBAPIError) -> bool:

@@ -4,9 +4,13 @@ order swaps it in place with the top bar's count updated out of band."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+
+from server.defects.models import Defect
 
 from tests.browser.conftest import LiveServer, sign_in, wait_until
 from tests.browser.test_views import DESKTOP, PHONE, SUPERVISOR, new_page, set_language
@@ -61,7 +65,6 @@ def test_verify_swaps_in_place_and_the_count_follows(browser: Any, live_server: 
         order = live_server.query("SELECT id FROM work_orders WHERE status = 'completed' ORDER BY code")[0][0]
         path = f"/supervise/orders/{order}"
         if len(path) < 40:  # SQLite keeps the hex without dashes
-            import uuid
             path = f"/supervise/orders/{uuid.UUID(str(order))}"
         page.goto(path)
         before = int(page.get_attribute("#nav-count", "data-count"))
@@ -73,5 +76,41 @@ def test_verify_swaps_in_place_and_the_count_follows(browser: Any, live_server: 
         assert page.locator("#verify").count() == 0
         assert page.url.endswith(path)
         assert page.locator("main h1").count() == 1 and page.locator("header.topbar").count() == 1
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(("viewport", "lang"), [(DESKTOP, "en"), (PHONE, "zh")])
+def test_dismiss_in_the_panel_updates_the_row_and_the_point(browser: Any, live_server: LiveServer,
+                                                           viewport: dict[str, int], lang: str) -> None:
+    page = new_page(browser, live_server, viewport, lang)
+    try:
+        sign_in(page, *SUPERVISOR, landing="**/supervise")
+        set_language(page, lang)
+        page.goto("/supervise/map?status=open")
+        page.wait_for_selector("#map[data-drawn-ms]", timeout=30000)
+        open_points = int(page.get_attribute("#map", "data-open"))
+        assert open_points == int(page.get_attribute("#map", "data-count")) > 0
+        row = page.locator("#defect-list tr[data-status=open]").first
+        defect = row.get_attribute("data-defect")
+        page.evaluate(MARK)
+        row.locator("a.defect-link").click()
+        panel = page.locator(f"#detail article.defect-detail[data-defect='{defect}']")
+        panel.wait_for(timeout=15000)
+        panel.locator("textarea[name=reason]").fill("Duplicate of an earlier report")
+        panel.locator("button.danger").click()
+        page.wait_for_selector(f"#detail article.defect-detail[data-defect='{defect}'][data-status=dismissed]",
+                               timeout=15000)
+        wait_until(page, f"() => document.querySelector('tr[data-defect=\"{defect}\"]').dataset.status === 'dismissed'",
+                   15000)
+        assert page.evaluate(NOT_RELOADED), "dismiss reloaded the page instead of swapping in place"
+        row = page.locator(f"tr[data-defect='{defect}']")
+        assert row.locator("input[name=defect]").is_disabled()
+        assert not row.locator("input[name=defect]").is_checked()
+        status_word = row.locator(".status").text_content().strip()
+        assert status_word == panel.locator(".status").first.text_content().strip() and status_word
+        assert int(page.get_attribute("#map", "data-open")) == open_points - 1
+        assert int(page.get_attribute("#map", "data-count")) == open_points  # the point stays, greyed
+        assert live_server.query(select(Defect.status).where(Defect.id == uuid.UUID(defect))) == [("dismissed",)]
     finally:
         page.context.close()

@@ -131,6 +131,7 @@ function start() {
       requestAnimationFrame(() => requestAnimationFrame(() => {
         el.dataset.drawnMs = String(Math.round(performance.now()));
         el.dataset.count = String(points.length);
+        el.dataset.open = String(points.filter((p) => p.status === 'open').length);
         el.dataset.source = url;
         status.textContent = '';
       }));
@@ -152,14 +153,43 @@ function start() {
 
   draw(el.dataset.defects, el.dataset.assets);
 
-  // The filters swapped the list in place: draw the points of its selection.
+  // The filters swapped the list in place: draw the points of its selection. A defect closed
+  // or dismissed in the panel: its point and its row in the list take the new status.
   document.body.addEventListener('htmx:afterSettle', () => {
     const r = results();
     if (r && r.dataset.defects && r.dataset.defects !== drawn) {
       draw(r.dataset.defects, r.dataset.assets);
       showCount();
     }
+    const detail = document.querySelector('#detail article.defect-detail');
+    if (detail) followStatus(detail.dataset.defect, detail.dataset.status, detail.querySelector('.status'));
   });
+
+  function followStatus(id, newStatus, label) {
+    const point = byId.get(id);
+    const row = document.querySelector(`tr[data-defect="${id}"]`);
+    if ((!point || point.status === newStatus) && (!row || row.dataset.status === newStatus)) return;
+    if (point) {
+      if (point.status === 'open') el.dataset.open = String(Number(el.dataset.open || 0) - 1);
+      if (newStatus === 'open') el.dataset.open = String(Number(el.dataset.open || 0) + 1);
+      point.status = newStatus;
+    }
+    if (row) {
+      row.dataset.status = newStatus;
+      const cell = row.querySelector('.status');
+      if (cell && label) cell.parentElement.replaceChildren(label.cloneNode(true));
+    }
+    if (newStatus !== 'open') {
+      const input = selectionInput(id);
+      if (input && input.type === 'checkbox') {
+        input.checked = false;
+        input.disabled = true;
+      } else if (input) input.remove();
+    }
+    restyle(id);
+    showCount();
+    if (defects) defects.refresh();
+  }
 
   function restyle(id) {
     const point = byId.get(id);
