@@ -102,7 +102,8 @@ async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | No
     # raw rows: ids as the driver gives them, a UUID only per inspector.
     plan = await adherence_plan(db, monday, monday + dt.timedelta(days=6), site_id=site_id)
     read_lo, read_hi = (lo, hi) if plan.lo is None or plan.hi is None else (min(lo, plan.lo), max(hi, plan.hi))
-    user_ids = dict((await db.execute(select(raw_id(User.id), User.id))).tuples())
+    # Not dict(result): a Result has keys(), so dict() would take it for a mapping.
+    user_ids = {raw: uid for raw, uid in await db.execute(select(raw_id(User.id), User.id))}  # noqa: C416
     # Core rows, not ORM ones; the assets as one map rather than a join per inspection; times
     # as seconds since the epoch (server/rounds/service.py epoch_seconds).
     conn = await db.connection()
