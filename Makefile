@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test lint install install-test test-deps test-sqlite test-postgresql test-dates bench clean fonts
+.PHONY: run test lint typecheck install install-test test-deps test-sqlite test-postgresql test-dates bench clean fonts
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test: install-test test-deps lint
 lint: install-test
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
+
+## typecheck: mypy on server/, sync/ and standards/ (settings in pyproject.toml); `make test` runs it first
+typecheck: install-test
+	$(VENV)/bin/mypy
+test: typecheck
 
 test-sqlite: install-test test-deps
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)

@@ -126,7 +126,7 @@ def _defects(category: Mapping[str, Any], raw: Any) -> list[dict[str, Any]]:
         return []
     if not isinstance(raw, list):
         raise refuse("bad_defects", "defects", "must be a list of damage instances", "损坏记录必须是列表")
-    types = category.get("damage_types")
+    types: Mapping[str, Any] = category.get("damage_types") or {}
     if not types and raw:
         raise refuse("bad_defects", "defects",
                      f"category '{category['category']}' has no damage types: leave defects empty",

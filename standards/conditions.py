@@ -41,7 +41,8 @@ def is_number(value: Any) -> bool:
 def parse_limit(doc: YamlDoc, path: PathKey, value: Any) -> float | int | bool:
     """A comparison value: a boolean, a finite number or a fraction string "a/b"."""
     if isinstance(value, bool) or is_number(value):
-        return value
+        limit: float | int | bool = value
+        return limit
     if isinstance(value, str):
         match = _FRACTION.match(value)
         if match is None:
@@ -83,7 +84,8 @@ def _check_op(doc: YamlDoc, path: PathKey, op: Any, allowed: tuple[str, ...]) ->
     if op not in allowed:
         problem = f"unknown operator {op!r}" if op not in OPS else f"operator '{op}' not allowed here"
         raise doc.error(path, f"{problem} (expected one of {', '.join(allowed)})")
-    return op
+    checked: str = op
+    return checked
 
 
 def _check_damage_area(doc: YamlDoc, path: PathKey, cond: dict[str, Any], scope: Scope) -> dict[str, Any]:

@@ -26,6 +26,7 @@ Truth = bool | None
 
 def evaluate(standard: Standard | Mapping[str, Any], case: Any) -> dict[str, Any]:
     """Judge one case against one version of the standards."""
+    document: Mapping[str, Any]
     if isinstance(standard, Standard):
         document, judges = standard.document, standard.judges  # compiled once per loaded version
     else:
@@ -43,14 +44,14 @@ def evaluate(standard: Standard | Mapping[str, Any], case: Any) -> dict[str, Any
 def compare(value: Any, op: str, limit: Any) -> bool:
     """`value OP limit` for the five operators of the format."""
     if op == "<=":
-        return value <= limit
+        return bool(value <= limit)
     if op == "<":
-        return value < limit
+        return bool(value < limit)
     if op == ">=":
-        return value >= limit
+        return bool(value >= limit)
     if op == ">":
-        return value > limit
-    return value == limit
+        return bool(value > limit)
+    return bool(value == limit)
 
 
 def quantise(total: float) -> float:
@@ -68,7 +69,8 @@ def truth(cond: Mapping[str, Any], values: Mapping[str, Any], specs: Mapping[str
         parts = [truth(c, values, specs, damage_area) for c in cond["any"]]
         return True if True in parts else None if None in parts else False
     if "damage_area" in cond:
-        return damage_area(cond["damage_area"])
+        area_truth: Truth = damage_area(cond["damage_area"])
+        return area_truth
     name = cond["obs"] if "obs" in cond else cond["field"]
     value = values.get(name)
     if value is None:

@@ -57,7 +57,8 @@ def check_choice(doc: YamlDoc, path: PathKey, value: Any, choices: tuple[str, ..
     """One of a fixed set of words."""
     if value not in choices:
         raise doc.error(path, f"{value!r} is not one of {', '.join(choices)}")
-    return value
+    choice: str = value
+    return choice
 
 
 def check_quantity(doc: YamlDoc, path: PathKey, spec: Any, *, exemptions: bool) -> dict[str, Any]:
@@ -141,7 +142,7 @@ def check_clause(doc: YamlDoc, path: PathKey, spec: Any, observations: dict[str,
     clause_id = spec["id"]
     if not isinstance(clause_id, str) or not _CLAUSE_ID.match(clause_id):
         raise doc.error(path + ("id",), f"{clause_id!r} is not a clause id like GS-1")
-    out = {
+    out: dict[str, Any] = {
         "id": clause_id,
         "label": check_label(doc, path + ("label",), spec["label"]),
         "source": check_text(doc, path + ("source",), spec["source"]),

@@ -59,7 +59,7 @@ class BulkInsert:
             for i, convert in converters:
                 values[i] = convert(values[i])
             params.append(tuple(values))
-        await connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+        await connection.exec_driver_sql(sql, params)
 
     def _prepare(self, dialect: Dialect, keys: tuple[str, ...]) -> Prepared:
         by_keys = self._compiled.setdefault(dialect, {})
@@ -91,7 +91,7 @@ class BulkInsert:
         return str(compiled), processors
 
 
-def _remembering(convert: Processor) -> Processor:
+def _remembering(convert: Processor) -> Callable[[Any], Any]:
     """`convert`, answering a value it has seen in this statement from memory."""
     assert convert is not None
     seen: dict[Any, Any] = {}

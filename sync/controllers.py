@@ -90,7 +90,7 @@ class SyncController(Controller):
         summary="Send one record",
         description=SINGLE_DESCRIPTION,
         operation_class=SingleOperation,
-        responses=RECORD_RESPONSES,  # type: ignore[arg-type]
+        responses=RECORD_RESPONSES,
     )
     async def single(
         self, request: Request[Any, Any, Any], db: DbSession, kind: FromPath[str], record_id: FromPath[str]

@@ -32,7 +32,8 @@ def _observation_label(standard: Standard, key: str) -> Mapping[str, str] | None
     for category in standard.document["categories"].values():
         spec = category.get("observations", {}).get(key)
         if spec:
-            return spec.get("label")
+            label: Mapping[str, str] | None = spec.get("label")
+            return label
     return None
 
 
@@ -41,7 +42,8 @@ def _damage_field_label(standard: Standard, key: str) -> Mapping[str, str] | Non
         for damage in category.get("damage_types", {}).values():
             spec = damage.get("fields", {}).get(key)
             if spec:
-                return spec.get("label")
+                label: Mapping[str, str] | None = spec.get("label")
+                return label
     return None
 
 

@@ -167,7 +167,7 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
         if (receipt is not None and receipt.kind == record.kind and receipt.content_hash == record.content_hash
                 and receipt.user_id == state.caller.user.id):
             stored = msgspec.convert(receipt.result, record_kind(receipt.kind).result)
-            return RecordResult(record.id, record.kind, 200, "duplicate", result=stored), None  # type: ignore[arg-type]
+            return RecordResult(record.id, record.kind, 200, "duplicate", result=stored), None
         conflict = RecordRefused(409, "record_conflict", "sync.record_conflict")
         audit = Plan(result={}, audit=[AuditEntry("sync.conflict", record.kind, str(record.id), {
             "received_hash": record.content_hash, "stored_hash": receipt.content_hash if receipt else None,
@@ -189,7 +189,7 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
     state.apply(plan)
     state.receipts[record.id] = Receipt(record.kind, caller.user.id, record.content_hash, 201, plan.result)
     created = msgspec.convert(plan.result, record_kind(record.kind).result)
-    return RecordResult(record.id, record.kind, 201, "created", result=created), plan  # type: ignore[arg-type]
+    return RecordResult(record.id, record.kind, 201, "created", result=created), plan
 
 
 def refused(record: SyncRecord, exc: RecordRefused, lang: str, standard: Standard | None = None) -> RecordResult:

@@ -248,7 +248,10 @@ async def test_users_change_role_deactivate_and_reset_password(admin: AsyncTestC
         await c.get("/login")
         refused = await c.post("/login", data={"username": "insp", "password": "New-garden-2026",
                                                "_csrf_token": c.cookies["fc_csrf"]}, follow_redirects=False)
-        assert refused.status_code != 303
+        # Deactivated: the right password is refused like a wrong one, and no session is opened.
+        assert refused.status_code == 400 and 'name="password"' in refused.text
+        after = await c.get("/supervise", follow_redirects=False)
+        assert after.status_code == 303 and after.headers["location"].startswith("/login")
     # The admin cannot lock themselves out.
     me = world.users["admin"]
     self_demote = await post(admin, f"/admin/users/{me.id}", {"display_name": "Admin", "role": "supervisor", "active": "1"})

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from server.core.config import DatabaseSettings
@@ -36,18 +37,41 @@ def test_create_user_enforces_the_password_rules(database_url: str, tmp_path: Pa
     assert message in result.stderr
 
 
+async def _user_id(url: str, username: str) -> str:
+    from server.models import User
+
+    db = Database.connect(DatabaseSettings(url=url))
+    try:
+        async with db.session(write=False) as s:
+            return str(await s.scalar(select(User.id).where(User.username == username)))
+    finally:
+        await db.dispose()
+
+
 async def test_create_user_then_sign_in_works(database_url: str, tmp_path: Path) -> None:
-    ok = fieldcheck("create-user", "kim", "--role", "supervisor", "--password", "Good-pass-2026", url=database_url, media=tmp_path)
+    ok = fieldcheck("create-user", "kim", "--role", "supervisor", "--name", "Kim Lin", "--password", "Good-pass-2026",
+                    url=database_url, media=tmp_path)
     assert ok.returncode == 0, ok.stderr
+    kim_id = await _user_id(database_url, "kim")
     async with make_client(database_url) as client:
+        # Not signed in, the supervisor's page sends to the sign-in form: the 200 below is the session's.
+        before = await client.get("/supervise", follow_redirects=False)
+        assert before.status_code == 303 and before.headers["location"].startswith("/login")
         await sign_in(client, "kim", "Good-pass-2026")  # the new account signs in through the form
-        assert (await client.get("/supervise", follow_redirects=False)).status_code == 200
+        home = await client.get("/", follow_redirects=True)  # and lands on its role's page, as itself
+        assert home.status_code == 200 and home.url.path == "/supervise"
+        body = BeautifulSoup(home.text, "html.parser").body
+        assert body is not None
+        assert (body["data-user-id"], body["data-user-name"]) == (kim_id, "Kim Lin")
+        assert "Kim Lin" in body.select_one(".who").get_text()
     async with make_client(database_url) as stranger:
         token = await csrf_token(stranger)
         wrong = await stranger.post(
             "/login", data={"username": "kim", "password": "Wrong-pass-2026", "_csrf_token": token}, follow_redirects=False
         )
-        assert wrong.status_code != 303
+        assert wrong.status_code == 400 and 'name="password"' in wrong.text  # the form again, no session
+        after = await stranger.get("/supervise", follow_redirects=False)
+        assert after.status_code == 303 and after.headers["location"].startswith("/login")
     again = fieldcheck("create-user", "kim", "--role", "supervisor", "--password", "Good-pass-2026", url=database_url, media=tmp_path)
     assert again.returncode == 1 and "taken" in again.stderr
     orphan = fieldcheck("create-user", "co", "--role", "contractor", "--password", "Good-pass-2026", url=database_url, media=tmp_path)

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -120,29 +121,47 @@ async def test_foreign_keys_are_enforced(database: Database) -> None:
             s.add(Asset(zone_id=uuid.uuid4(), category="seating", code="X", name="x", lat=1, lon=1, qr_token="x"))
 
 
-def _schema(database_url: str) -> dict[str, object]:
-    """Every table's columns, keys, indexes and constraints, as the database reports them."""
+def _schema(database_url: str) -> dict[str, Any]:
+    """Every table's columns (type, nullability, default), keys (with their ON DELETE/UPDATE),
+    indexes, unique and check constraints, and the triggers (and, on PostgreSQL, the functions
+    and enum types) — as the database itself reports them."""
     from sqlalchemy import inspect
+    from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    def read(connection) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    def read(connection: Connection) -> dict[str, Any]:
         look = inspect(connection)
-        return {
+        tables: dict[str, Any] = {
             table: {
                 "columns": [(c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in look.get_columns(table)],
                 "primary_key": look.get_pk_constraint(table)["constrained_columns"],
                 "foreign_keys": sorted(
-                    (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                    (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]),
+                     tuple(sorted((f.get("options") or {}).items())))
                     for f in look.get_foreign_keys(table)
                 ),
                 "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in look.get_indexes(table)),
-                "unique": sorted(tuple(u["column_names"]) for u in look.get_unique_constraints(table)),
+                "unique": sorted((str(u["name"]), tuple(u["column_names"])) for u in look.get_unique_constraints(table)),
                 "checks": sorted(str(c["sqltext"]) for c in look.get_check_constraints(table)),
             }
             for table in sorted(look.get_table_names())
         }
+        if connection.dialect.name == "sqlite":
+            triggers = connection.execute(text(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")).all()
+            extra: dict[str, Any] = {"triggers": [tuple(t) for t in triggers]}
+        else:
+            triggers = connection.execute(text(
+                "SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal ORDER BY t.tgname")).all()
+            functions = connection.execute(text(
+                "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = current_schema() ORDER BY p.proname")).all()
+            extra = {"triggers": [tuple(t) for t in triggers], "functions": [tuple(f) for f in functions],
+                     "enums": sorted((e["name"], tuple(e["labels"])) for e in look.get_enums())}
+        return {"tables": tables, **extra}
 
-    async def run() -> dict[str, object]:
+    async def run() -> dict[str, Any]:
         engine = create_async_engine(database_url)
         try:
             async with engine.connect() as connection:
@@ -153,12 +172,45 @@ def _schema(database_url: str) -> dict[str, object]:
     return asyncio.run(run())
 
 
-def test_migrations_go_down_and_up_again(database_url: str) -> None:
-    from alembic import command
+def _empty(schema: dict[str, Any]) -> bool:
+    """Nothing of any migration left: no table but Alembic's own, no trigger, function or type."""
+    return set(schema["tables"]) <= {"alembic_version"} and not any(
+        schema[key] for key in ("triggers", "functions", "enums") if key in schema)
 
-    before = _schema(database_url)
-    assert {"assets", "inspections", "defects", "work_orders", "users"} <= set(before)
-    command.downgrade(alembic_config(database_url), "base")
-    assert set(_schema(database_url)) <= {"alembic_version"}  # every table of every migration is gone
+
+def test_migrations_go_down_and_up_again(database_url: str) -> None:
+    """Every migration's downgrade gives back exactly the schema from before its upgrade, one
+    step at a time (going to base at once would hide a downgrade that leaves a column or an
+    index behind in a table an older downgrade then drops), and upgrading again gives the same."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config(database_url)
+    script = ScriptDirectory.from_config(config)
+    assert len(script.get_heads()) == 1
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]  # oldest first
+    assert len(revisions) >= 12 and script.get_revision(revisions[0]).down_revision is None
+
+    head = _schema(database_url)
+    assert {"assets", "inspections", "defects", "work_orders", "users", "audit_events"} <= set(head["tables"])
+    assert head["triggers"]  # the audit log's append-only triggers are part of what is compared
+    command.downgrade(config, "base")
+    assert _empty(_schema(database_url))
+
+    at: dict[str, dict[str, Any]] = {}  # each revision's schema, on the way up
+    for revision in revisions:
+        command.upgrade(config, revision)
+        at[revision] = _schema(database_url)
+    assert at[revisions[-1]] == head
+    assert len({repr(s) for s in at.values()}) > len(revisions) // 2  # the steps do change the schema
+
+    for newer, older in zip(reversed(revisions), reversed([None, *revisions[:-1]])):
+        command.downgrade(config, "-1")
+        now = _schema(database_url)
+        if older is None:
+            assert _empty(now), f"downgrade of {newer} leaves {now}"
+        else:
+            assert now == at[older], f"downgrade of {newer} does not give back the schema of {older}"
+
     upgrade(database_url)
-    assert _schema(database_url) == before
+    assert _schema(database_url) == head

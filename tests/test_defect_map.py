@@ -1,30 +1,35 @@
 """The defect map, its list, GeoJSON (RFC 7946) and CSV: one filter, the same selection
-everywhere, in the URL; on the demo site (read only)."""
+everywhere, in the URL; on the demo site (read only). The work-order exports on a small world
+of their own (tests/workorder_helpers.py), where every order is known."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
+import uuid
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 from litestar.datastructures import MultiDict
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.core.config import DatabaseSettings
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.core.db import Database
+from server.core.db import Database, utcnow
 from server.defects.filters import DefectFilter
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.defects.queries import LIST_LIMIT
 from server.errors import AppError
 from server.sites.models import Zone
 from server.core.csvfile import neutralise
-from tests.conftest import sign_in
+from server.workorders.models import WorkOrder
+from tests.conftest import make_client, sign_in
+from tests.workorder_helpers import api_headers, build_world, signed_in
 
 
 @pytest.fixture
@@ -208,20 +213,62 @@ async def test_csv_has_the_same_rows(supervisor: AsyncTestClient, demo_database_
     assert neutralise("=HYPERLINK(1)") == "'=HYPERLINK(1)" and neutralise("plain") == "plain"
 
 
-async def test_work_order_exports(supervisor: AsyncTestClient) -> None:
-    listed = (await supervisor.get("/api/work-orders?contractor=CIVIL")).json()
-    assert listed["total"] > 0 and {o["contractor"] for o in listed["work_orders"]} == {"CIVIL"}
-    geo = await supervisor.get("/api/work-orders.geojson?contractor=CIVIL")
-    assert geo.headers["content-type"].startswith("application/geo+json")
-    features = geo.json()["features"]
-    assert len(features) == listed["total"]
-    assert all(f["geometry"]["type"] == "MultiPoint" and len(f["geometry"]["coordinates"]) == f["properties"]["defects"]
-               for f in features)
-    rows = list(csv.DictReader(io.StringIO((await supervisor.get("/api/work-orders.csv?wo_status=verified")).content.decode("utf-8-sig"))))
-    assert rows and {r["status"] for r in rows} == {"verified"}
-    overdue = (await supervisor.get("/api/work-orders?overdue=1")).json()
-    assert overdue["work_orders"] and all(o["overdue"] for o in overdue["work_orders"])
-    assert overdue["total"] < (await supervisor.get("/api/work-orders")).json()["total"]
+async def test_work_order_exports(database: Database, database_url: str) -> None:
+    """Three orders issued through the API: ALPHA's two (one an hour past due, one verified),
+    BETA's one (due in days). Every list and export shows exactly those it should, with their
+    defects' places."""
+    world = await build_world(database)
+    async with make_client(database_url) as client:
+        await signed_in(client, "super")
+        made = {}
+        for name, codes in (("late", ("Z1-SE-1", "Z1-SE-2")), ("done", ("Z2-SE-1",)), ("beta", ("Z1-GS-1",))):
+            answer = await client.post("/api/work-orders", json={"defect_ids": [str(world.defects[c]) for c in codes]},
+                                       headers=api_headers(client))
+            assert answer.status_code == 201, answer.text
+            made[name] = (answer.json()["id"], codes)
+        # The clock stays the real one: "late" is made an hour past due, whatever day the test runs.
+        # "done" is set verified directly (the lifecycle has its own tests, test_workorders_lifecycle.py).
+        now = utcnow()
+        async with database.session() as s:
+            await s.execute(update(WorkOrder).where(WorkOrder.id == uuid.UUID(made["late"][0])).values(
+                due_at=now - dt.timedelta(hours=1)))
+            await s.execute(update(WorkOrder).where(WorkOrder.id == uuid.UUID(made["done"][0])).values(
+                status="verified", completed_at=now - dt.timedelta(hours=3), verified_at=now - dt.timedelta(hours=2)))
+        ids = {name: order_id for name, (order_id, _) in made.items()}
+
+        listed = (await client.get("/api/work-orders?contractor=ALPHA")).json()
+        assert listed["total"] == 2
+        assert {o["id"]: (o["contractor"], o["defects"]) for o in listed["work_orders"]} == {
+            ids["late"]: ("ALPHA", 2), ids["done"]: ("ALPHA", 1)}
+
+        geo = await client.get("/api/work-orders.geojson?contractor=ALPHA")
+        assert geo.status_code == 200 and geo.headers["content-type"].startswith("application/geo+json")
+        features = {f["id"]: f for f in geo.json()["features"]}
+        assert set(features) == {ids["late"], ids["done"]}
+        for name in ("late", "done"):
+            f = features[ids[name]]
+            assert f["geometry"]["type"] == "MultiPoint" and f["properties"]["defects"] == len(made[name][1])
+            expected = sorted((lon, lat) for lat, lon in (world.positions[c] for c in made[name][1]))
+            got = sorted((lon, lat) for lon, lat in f["geometry"]["coordinates"])
+            assert len(got) == len(expected)
+            assert all(g == pytest.approx(e, abs=1e-7) for g, e in zip(got, expected))  # lon, lat to ~1 cm
+        assert (features[ids["late"]]["properties"]["overdue"], features[ids["done"]]["properties"]["overdue"]) == (
+            True, False)
+
+        verified = await client.get("/api/work-orders.csv?wo_status=verified")
+        assert verified.status_code == 200 and verified.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(verified.content.decode("utf-8-sig"))))
+        assert [(r["id"], r["status"], r["contractor"], r["defects"], r["overdue"]) for r in rows] == [
+            (ids["done"], "verified", "ALPHA", "1", "no")]
+        assert rows[0]["verified_at"] and rows[0]["completed_at"]
+
+        overdue = (await client.get("/api/work-orders?overdue=1")).json()
+        assert overdue["total"] == 1
+        assert [(o["id"], o["overdue"]) for o in overdue["work_orders"]] == [(ids["late"], True)]
+        everything = (await client.get("/api/work-orders")).json()
+        assert everything["total"] == 3
+        assert {o["id"]: o["overdue"] for o in everything["work_orders"]} == {
+            ids["late"]: True, ids["done"]: False, ids["beta"]: False}
 
 
 async def test_the_detail_is_a_fragment_for_htmx_and_a_page_otherwise(supervisor: AsyncTestClient) -> None:

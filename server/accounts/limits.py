@@ -56,7 +56,7 @@ def _keys(username: str, address: str | None) -> tuple[str, str, str]:
 
 
 async def _locked_rows(db: AsyncSession, keys: tuple[str, ...], now: dt.datetime) -> list[SignInLimit]:
-    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     await db.execute(insert(SignInLimit).values([
         {"key": k, "window_started_at": now, "failures": 0, "next_allowed_at": None} for k in sorted(keys)
     ]).on_conflict_do_nothing(index_elements=["key"]))
@@ -97,7 +97,7 @@ async def forget_stale(database: Database) -> int:
         result = await db.execute(delete(SignInLimit).where(
             SignInLimit.window_started_at <= now - FAILURE_WINDOW,
             or_(SignInLimit.next_allowed_at.is_(None), SignInLimit.next_allowed_at <= now)))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML answers a CursorResult; execute() says Result
 
 
 async def release(db: AsyncSession, reservation: Reservation) -> None:

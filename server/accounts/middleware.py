@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts.sessions import SESSION_COOKIE, SITE_COOKIE, resolve_session, touch_session
@@ -30,10 +31,10 @@ class SessionUserMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["fc_user"] = None  # type: ignore[typeddict-unknown-key]
         path = scope.get("path", "")
-        if scope["type"] == "http" and not path.startswith("/static/") and path != "/health":
+        if scope["type"] == ScopeType.HTTP and not path.startswith("/static/") and path != "/health":
             token = _cookie(scope, SESSION_COOKIE)
             if token:
-                db = scope["litestar_app"].state.db  # type: ignore[typeddict-item]
+                db = scope["litestar_app"].state.db
                 try:
                     async with db.session(write=False) as session:
                         user, stale = await resolve_session(session, token, _cookie(scope, SITE_COOKIE))
@@ -59,7 +60,7 @@ class SessionErrorMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = scope.pop("fc_session_error", None)  # type: ignore[misc]
+        error = scope.pop("fc_session_error", None)  # type: ignore[typeddict-item]  # our own key, unknown to litestar's Scope
         if error is not None:
             raise error
         await self.app(scope, receive, send)

@@ -24,14 +24,14 @@ async def save_asset(db: AsyncSession, admin: CurrentUser, form: Form, asset: As
     site_id = await db.scalar(select(Zone.site_id).where(Zone.id == asset.zone_id))
     zones = {z.id: z for z in (await db.execute(select(Zone).where(Zone.site_id == site_id))).scalars()}
     code = form.code("code", max_length=40)
+    zone_id, lat, lon = form.one_id("zone_id", set(zones)), form.number("lat", -90, 90), form.number("lon", -180, 180)
     values = {"code": code, "name": form.text("name", max_length=160), "category": form.choice("category", categories),
-              "zone_id": form.one_id("zone_id", set(zones)), "lat": form.number("lat", -90, 90),
-              "lon": form.number("lon", -180, 180)}
+              "zone_id": zone_id, "lat": lat, "lon": lon}
     if code and not form.has("code") and await _taken(db, Asset.code, code, asset.id):
         form.add("code", "adminf.code_taken")
-    zone = zones.get(values["zone_id"])  # type: ignore[arg-type]
-    if zone is not None and values["lat"] is not None and values["lon"] is not None:
-        if not shape(zone.outline).covers(Point(values["lon"], values["lat"])):
+    zone = zones.get(zone_id) if zone_id is not None else None
+    if zone is not None and lat is not None and lon is not None:
+        if not shape(zone.outline).covers(Point(lon, lat)):
             form.add("lat", "adminf.outside_zone", zone=zone.code)
     form.check()
     changes = _changes(asset, values)

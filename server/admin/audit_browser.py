@@ -107,8 +107,8 @@ async def audit_page(db: AsyncSession, f: AuditFilter, timezone: str) -> tuple[l
                      record_link(e.entity_type, e.entity_id), e.details or {}) for e, name in rows], total
 
 
-async def audit_choices(db: AsyncSession) -> dict[str, list[str]]:
-    """The entity kinds and actions there are, for the filter's lists."""
+async def audit_choices(db: AsyncSession) -> dict[str, Any]:
+    """The entity kinds and actions there are, for the filter's lists (template context)."""
     entities = list((await db.execute(select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type))).scalars())
     actions = list((await db.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action))).scalars())
     return {"entities": entities, "actions": actions}

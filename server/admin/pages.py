@@ -79,8 +79,8 @@ def _categories(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return dict(request.app.state.standards.catalogue().categories)
 
 
-async def _options(request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, list[tuple[str, str]]]:
-    """The choices of the contract and user forms, as (value, label) pairs."""
+async def _options(request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, Any]:
+    """The choices of the contract and user forms, as (value, label) pairs (template context)."""
     lang = request_language(request)
     return {
         "contractor_options": [(str(c.id), f"{c.code} · {c.name}") for c in await queries.contractors(db)],

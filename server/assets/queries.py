@@ -183,7 +183,8 @@ def clause_labels(standard: Standard) -> dict[str, Mapping[str, str]]:
 
 async def asset_id_for_qr(db: AsyncSession, token: str, zone_ids: Zones) -> uuid.UUID | None:
     """The asset a QR label names, if it is in `zone_ids`."""
-    return await db.scalar(_in_zones(select(Asset.id).where(Asset.qr_token == token), zone_ids))
+    found: uuid.UUID | None = await db.scalar(_in_zones(select(Asset.id).where(Asset.qr_token == token), zone_ids))
+    return found
 
 
 async def last_inspections_of(db: AsyncSession, asset_id: uuid.UUID, *, limit: int = 5) -> list[AssetInspection]:

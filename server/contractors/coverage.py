@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
@@ -73,7 +73,7 @@ async def contracts_covering(
 
 
 def covered_by_contractors(
-    contractor_ids: Select[Any], zone_column: ColumnElement[uuid.UUID], category_column: ColumnElement[str]
+    contractor_ids: Select[Any], zone_column: SQLColumnExpression[uuid.UUID], category_column: SQLColumnExpression[str]
 ) -> ColumnElement[bool]:
     """SQL: some contract (any day) of one of `contractor_ids` (a subquery) covers the row's
     zone and category."""

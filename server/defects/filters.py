@@ -25,7 +25,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVarTuple, Unpack
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -42,10 +42,11 @@ from server.sites.models import Zone
 from server.workorders.models import WorkOrder, WorkOrderDefect
 
 MAX_VALUES = 50
+_Row = TypeVarTuple("_Row")  # the columns of a query a filter narrows, kept as they are
 
 
 class QueryParams(Protocol):
-    def getall(self, key: str, default: Any = ...) -> list[Any]: ...
+    def getall(self, key: str, default: list[Any]) -> list[Any]: ...
 
 
 def param_values(params: QueryParams, name: str) -> tuple[str, ...]:
@@ -214,7 +215,7 @@ class DefectFilter(CommonFilter):
             conds.append(defect_scope(user))
         return conds
 
-    def apply(self, query: Select[Any], user: CurrentUser | None = None) -> Select[Any]:
+    def apply(self, query: Select[Unpack[_Row]], user: CurrentUser | None = None) -> Select[Unpack[_Row]]:
         return query.where(*self.conditions(user))
 
 

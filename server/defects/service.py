@@ -57,7 +57,7 @@ async def load_active_defects(
     """The active defects of these assets, keyed by (asset id, clause id)."""
     if not asset_ids:
         return {}
-    if db.bind.dialect.name == "postgresql":
+    if db.get_bind().dialect.name == "postgresql":
         # Lock them first, in id order: concurrent batches that touch the same defects then
         # queue one behind the other instead of deadlocking. (SQLite writers already hold
         # the one write lock.)

@@ -235,9 +235,10 @@ class History:
         worst = min((d.severity for d in defects), key=SEVERITY_RANK.__getitem__)
         year = at.astimezone(self.tz).year
         self._order_numbers[year] += 1
-        order = OrderRec(rng_uuid(rng), f"WO-{year}-{self._order_numbers[year]:04d}", defects[0].contract,
+        contract = defects[0].contract
+        assert contract is not None and all(d.contract == contract for d in defects)
+        order = OrderRec(rng_uuid(rng), f"WO-{year}-{self._order_numbers[year]:04d}", contract,
                          at, at + RESPONSE_TIMES[worst], list(defects))
-        assert order.contract is not None and all(d.contract == order.contract for d in defects)
         self.orders.append(order)
         for d in defects:
             d.status = "ordered"

@@ -193,7 +193,9 @@ async def _reuse_existing_users(session: AsyncSession, data: DemoData) -> None:
     user_columns = {UserSite: "user_id", UserZone: "user_id", Asset: "created_by", Inspection: "inspector_id", WorkOrder: "issued_by"}
     for model, rows in data.rows:
         column = user_columns.get(model)
-        for row in rows if column else ():
+        if column is None:
+            continue
+        for row in rows:
             row[column] = remap.get(row[column], row[column])
     data.admin_id = remap.get(data.admin_id, data.admin_id)
 

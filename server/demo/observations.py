@@ -111,7 +111,7 @@ class CaseMaker:
 
     def keys_of(self, clause_ids: set[str]) -> set[str]:
         """The observation keys the given clauses read."""
-        keys = set()
+        keys: set[str] = set()
         for cid in clause_ids:
             clause = self.clauses[cid]
             for cond in (clause["pass_when"], clause.get("exempt_when")):

@@ -33,7 +33,8 @@ class Refusal:
     feature: int
     field: str
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # `field: str` above only annotates, it binds no name: this is still dataclasses.field.
+    params: dict[str, Any] = field(default_factory=dict)  # type: ignore[operator]
 
 
 class Refused(Exception):
@@ -72,7 +73,8 @@ class ZoneFinder:
         if self.tree is None or len(points) == 0:
             return found
         valid = np.array([p is not None for p in points])
-        query = np.where(valid, points, shapely.Point())  # empty points match nothing
+        # Empty points match nothing. numpy's stubs know no object (here a shapely Point) as a fill value.
+        query = np.where(valid, points, shapely.Point())  # type: ignore[call-overload]
         hits = self.tree.query(query, predicate="covered_by")
         best: dict[int, int] = {}
         for point_i, zone_i in zip(hits[0].tolist(), hits[1].tolist()):
@@ -159,7 +161,8 @@ def outline_of(geom: Any) -> dict[str, Any] | None:
     """A line's or polygon's GeoJSON geometry (kept); None for a point (the point says it all)."""
     if geom is None or shapely.get_type_id(geom) == 0:
         return None
-    return json.loads(shapely.to_geojson(geom))  # type: ignore[no-any-return]
+    outline: dict[str, Any] = json.loads(shapely.to_geojson(geom))
+    return outline
 
 
 @dataclass

@@ -95,7 +95,7 @@ def create_site_command(args: argparse.Namespace) -> int:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    from server.imports.service import ImportOptions, ImportProblem, refusal_message, run_import
+    from server.imports.service import ImportOptions, ImportProblem, ImportReport, refusal_message, run_import
     from server.standards_admin.registry import load_live
 
     settings = get_settings()
@@ -103,7 +103,7 @@ def import_command(args: argparse.Namespace) -> int:
                             dry_run=args.dry_run, retire_missing=getattr(args, "retire_missing", False))
     bar = ProgressBar()
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> ImportReport:
         db = Database.connect(settings.db)
         try:
             # Shipped and installed versions: assets of a category a scheduled version adds are allowed.

@@ -64,7 +64,7 @@ class ColumnMap:
 
 def match_columns(available: Sequence[str], aliases: dict[str, tuple[str, ...]], explicit: dict[str, str]) -> ColumnMap:
     """Match the file's columns to the targets: explicit first, then by known names."""
-    by_norm = {}
+    by_norm: dict[str, str] = {}
     for name in available:
         by_norm.setdefault(_norm(name), name)
     columns: dict[str, str] = {}

@@ -128,7 +128,7 @@ def _vector_batches(source: Source, size: int) -> Iterator[Batch]:
 
 def _plain(array: np.ndarray[Any, Any]) -> list[Any]:
     """A field's values as Python values, NaN and masked as None."""
-    values = array.tolist()
+    values: list[Any] = array.tolist()
     if array.dtype.kind == "f":
         return [None if v is None or math.isnan(v) else v for v in values]
     return values

@@ -17,11 +17,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.assets.models import Asset
@@ -250,10 +250,10 @@ class _AssetWriter(_Writer):
                                     "b_updated_at": now})
                     self._preview(row.geometry, row.code, "updated")
             if not self.options.dry_run:
+                table = cast(Table, Asset.__table__)  # a mapped class's table, typed only as a FromClause
                 if inserts:
-                    await session.execute(insert(Asset.__table__), inserts)
+                    await session.execute(insert(table), inserts)
                 if updates:
-                    table = Asset.__table__
                     await session.execute(
                         update(table).where(table.c.id == bindparam("b_id")).values(
                             zone_id=bindparam("b_zone_id"), category=bindparam("b_category"), name=bindparam("b_name"),

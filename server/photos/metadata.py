@@ -73,7 +73,7 @@ def dms_to_degrees(value: object, ref: object) -> float | None:
         return None
     if not 1 <= len(parts) <= 3 or not all(math.isfinite(p) and p >= 0 for p in parts):
         return None
-    degrees = sum(p / 60**i for i, p in enumerate(parts))
+    degrees: float = sum(p / 60**i for i, p in enumerate(parts))
     if isinstance(ref, bytes):
         ref = ref.decode("ascii", "replace")
     ref = str(ref or "").strip("\x00 ").upper()

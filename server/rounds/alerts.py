@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
@@ -47,12 +47,16 @@ async def round_alerts(db: AsyncSession, user_id: uuid.UUID, zone_ids: Any,
         .where(RoundAlert.user_id == user_id, _in_site(zone_ids))
         .order_by(RoundAlert.read_at.is_not(None), RoundAlert.created_at.desc()).limit(limit))
     out = []
-    for alert, missed, emergency, zone_code in rows:
+    # Outer joins: an alert has either its missed round (with its zone's code) or its emergency
+    # round; the other is None.
+    typed = cast("list[tuple[RoundAlert, MissedRound | None, EmergencyRound | None, str]]", rows.all())
+    for alert, missed, emergency, zone_code in typed:
         if missed is not None:
             out.append(AlertRow("missed", alert.created_at, alert.read_at is not None,
                                 "/supervise/rounds#missed", zone_code, missed.category, missed.round_start,
                                 missed.round_end, missed.due - missed.done, missed.due))
         else:
+            assert emergency is not None
             out.append(AlertRow("emergency_late", alert.created_at, alert.read_at is not None,
                                 f"/supervise/rounds/emergencies/{emergency.id}", emergency.reason, None, None,
                                 None, 0, 0))
@@ -70,4 +74,4 @@ async def unread_round_alerts(db: AsyncSession, user_id: uuid.UUID, zone_ids: An
 async def mark_round_alerts_read(db: AsyncSession, user_id: uuid.UUID) -> int:
     result = await db.execute(update(RoundAlert).where(RoundAlert.user_id == user_id, RoundAlert.read_at.is_(None))
                               .values(read_at=utcnow()))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML answers a CursorResult; execute() says Result

@@ -151,7 +151,7 @@ def rounds_between(versions: Sequence[Mapping[str, Any]], first: dt.date, last: 
     while cursor <= last:
         version, following = in_force(versions, cursor)
         span = round_on(version, cursor) if version is not None else None
-        if span is None:
+        if version is None or span is None:
             cursor += dt.timedelta(days=1)
             continue
         start, nxt = span
@@ -198,7 +198,7 @@ def due_list(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, versions in versions_by_key.items():
         version, following = in_force(versions, today)
         span = round_on(version, today) if version is not None else None
-        if span is None:
+        if version is None or span is None:
             rounds[key] = None
             continue
         start, nxt = span
@@ -208,8 +208,8 @@ def due_list(data: Mapping[str, Any]) -> dict[str, Any]:
     emergencies = sorted(data.get("emergencies", ()), key=lambda e: (e["started_at"], e["id"]))
     em_starts = [(e, parse_instant(e["started_at"])) for e in emergencies]
 
-    left: list[dict[str, Any]] = []
-    done: list[dict[str, Any]] = []
+    left: list[tuple[dict[str, Any], Mapping[str, Any]]] = []  # (item, its asset)
+    done: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
     counts = {"emergency": 0, "due_today": 0, "overdue": 0, "done": 0, "left": 0}
     for asset in data.get("assets", ()):
         records = seen.get(asset["id"], [])
@@ -239,14 +239,14 @@ def due_list(data: Mapping[str, Any]) -> dict[str, Any]:
             continue
         item = {"asset_id": asset["id"], "code": asset["code"], **item}
         counts[item["state"]] += 1
-        (done if item["state"] == "done" else left).append((item, asset))  # type: ignore[arg-type]
+        (done if item["state"] == "done" else left).append((item, asset))
     counts["left"] = len(left)
     urgent = [pair for pair in left if pair[0]["state"] == "emergency"]
     rest = [pair for pair in left if pair[0]["state"] != "emergency"]
     position = data.get("position")
     route, last = walking_order(urgent, position)
     more, _ = walking_order(rest, last)
-    done_items = sorted((i for i, _ in done), key=lambda i: i["code"])  # type: ignore[index]
+    done_items = sorted((i for i, _ in done), key=lambda i: i["code"])
     return {"today": today.isoformat(), "counts": counts, "items": [*route, *more, *done_items]}
 
 

@@ -51,8 +51,8 @@ async def mark_missed(db: AsyncSession, now: dt.datetime | None = None) -> list[
         today = due.local(now, tz)[0]
         rows = list((await db.execute(select(RoundSchedule).where(RoundSchedule.site_id == site_id))).scalars())
         versions: dict[tuple[uuid.UUID, str], list[RoundSchedule]] = {}
-        for row in rows:
-            versions.setdefault((row.zone_id, row.category), []).append(row)
+        for schedule_row in rows:
+            versions.setdefault((schedule_row.zone_id, schedule_row.category), []).append(schedule_row)
         done_rounds = {(m.schedule_id, m.round_start) for m in (await db.execute(
             select(MissedRound).where(MissedRound.zone_id.in_(list(zones))))).scalars()}
         for (zone_id, category), group in versions.items():

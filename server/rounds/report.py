@@ -128,7 +128,7 @@ async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | No
         asset = by_asset.get(asset_id)
         if asset is None and site_id:
             continue
-        if asset is not None and plan_lo is not None and asset[2] and plan_lo <= at < plan_hi:  # type: ignore[operator]
+        if asset is not None and plan_lo is not None and asset[2] and plan_lo <= at < plan_hi:
             counted.append((asset_id, asset[0], asset[1], at, raw_who))
         if not lo_s <= at < hi_s:
             continue
@@ -176,17 +176,17 @@ async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | No
                | ((WorkOrder.due_at >= lo) & (WorkOrder.due_at < hi) & WorkOrder.completed_at.is_(None)
                   & WorkOrder.status.notin_(("cancelled",))), *in_site))
     for contractor_id, completed_at, due_at in orders:
-        row = companies.get(contractor_id)
-        if row is None:
+        company = companies.get(contractor_id)
+        if company is None:
             continue
         if completed_at is not None:
-            row.done += 1
+            company.done += 1
             if completed_at <= due_at:
-                row.on_time += 1
+                company.on_time += 1
             else:
-                row.late += 1
+                company.late += 1
         else:
-            row.open_late += 1
+            company.open_late += 1
     report.contractors = list(companies.values())
     return report
 

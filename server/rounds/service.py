@@ -401,9 +401,9 @@ def count_adherence(plan: AdherencePlan, rows: Iterable[tuple[Any, Any, str, flo
     person_done: dict[tuple[Any, Any], int] = {}
     for who, _, zone, _, _ in done_by:
         person_done[(who, zone)] = person_done.get((who, zone), 0) + 1
-    for (zone, category), rounds in plan.rounds.items():
+    for (zone, category), planned in plan.rounds.items():
         zone_figure = report.by_zone.setdefault(plan.zone_ids[zone], Adherence())
-        due_here = len(rounds) * plan.assets.get((zone, category), 0)
+        due_here = len(planned) * plan.assets.get((zone, category), 0)
         if not due_here:
             continue
         zone_figure.due += due_here
@@ -413,9 +413,9 @@ def count_adherence(plan: AdherencePlan, rows: Iterable[tuple[Any, Any, str, flo
         report.by_zone[plan.zone_ids[zone]].done += figure
     covered = {(raw_user, zone): user_id for zone, people in plan.covering.items() for raw_user, user_id in people}
     for key, figure in person_done.items():
-        user_id = covered.get(key)
-        if user_id is not None:
-            report.by_inspector[user_id].done += figure
+        inspector_id = covered.get(key)
+        if inspector_id is not None:
+            report.by_inspector[inspector_id].done += figure
     return report
 
 

@@ -137,10 +137,10 @@ def svg_trend(layout: TrendLayout, t: Callable[..., str], scope_label: str, char
             if len(run) > 1:
                 out.append(f'<polyline points="{d}" fill="none" stroke="{line.colour}" stroke-width="{line.width}"{dash}/>')
         if line.key == "score":
-            for point, month, value in zip(line.points, layout.months, line.values):
+            for point, month, score in zip(line.points, layout.months, line.values):
                 if point is not None:
                     out.append(f'<circle cx="{point[0]:.1f}" cy="{point[1]:.1f}" r="3.5" fill="{line.colour}">'
-                               f'<title>{escape(month)}: {escape(t("scoring.score"))} {_fmt(value)}</title></circle>')
+                               f'<title>{escape(month)}: {escape(t("scoring.score"))} {_fmt(score)}</title></circle>')
     x = left
     for line in layout.lines:
         dash = f' stroke-dasharray="{line.dash}"' if line.dash else ""

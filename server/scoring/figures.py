@@ -180,7 +180,7 @@ class MonthData:
 
     def to_json(self) -> dict[str, Any]:
         def ref(r: Ref) -> dict[str, Any]:
-            out = {"kind": r.kind, "code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, "id": r.id}
+            out: dict[str, Any] = {"kind": r.kind, "code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, "id": r.id}
             if r.kind == "contractor":
                 out["places"] = sorted([z, c] for z, c in r.places)
             return out

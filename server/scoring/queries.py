@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,7 +55,7 @@ async def find_site(db: AsyncSession, code: str | None = None) -> Site | None:
     return (await db.execute(query)).scalar_one_or_none()
 
 
-def _standard_labels(standards: StandardsSet, month: Month) -> list[tuple[str, dict[str, str]]]:
+def _standard_labels(standards: StandardsSet, month: Month) -> list[tuple[str, Mapping[str, str]]]:
     try:
         standard = standards.for_date(month.last_day)
     except NoStandardInForce:

@@ -25,4 +25,5 @@ def site_zone_ids(user: CurrentUser) -> Select[Any]:
 
 def in_current_site(zone_id: Any, user: CurrentUser) -> ColumnElement[bool]:
     """A condition: the row's zone (`zone_id` column) lies in the user's current site."""
-    return zone_id.in_(site_zone_ids(user))
+    condition: ColumnElement[bool] = zone_id.in_(site_zone_ids(user))
+    return condition

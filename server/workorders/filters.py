@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVarTuple, Unpack
 
 from sqlalchemy import ColumnElement, Select, and_, exists, select, true
 from sqlalchemy.orm import aliased
@@ -23,6 +23,8 @@ from server.defects.models import Defect
 from server.sites.access import in_current_site
 from server.workorders.models import WORK_ORDER_STATUSES, WorkOrder, WorkOrderDefect
 from server.workorders.states import OWING_STATUSES
+
+_Row = TypeVarTuple("_Row")  # the columns of a query a filter narrows, kept as they are
 
 
 def order_scope(user: CurrentUser) -> ColumnElement[bool]:
@@ -72,5 +74,6 @@ class WorkOrderFilter(CommonFilter):
             conds.append(order_scope(user))
         return conds
 
-    def apply(self, query: Select[Any], user: CurrentUser | None = None, now: dt.datetime | None = None) -> Select[Any]:
+    def apply(self, query: Select[Unpack[_Row]], user: CurrentUser | None = None,
+              now: dt.datetime | None = None) -> Select[Unpack[_Row]]:
         return query.where(*self.conditions(user, now))

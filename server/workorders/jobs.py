@@ -81,7 +81,8 @@ async def take_lock(database: Database, name: str, hold: dt.timedelta, *, force:
         if not force:
             query = query.where(free)
         result = await db.execute(query.values(locked_until=now + hold, locked_by=WORKER, last_started_at=now))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        changed: int = result.rowcount  # type: ignore[attr-defined]  # DML answers a CursorResult; execute() says Result
+        return changed == 1
 
 
 async def _finish(database: Database, name: str, result: dict[str, Any]) -> None:

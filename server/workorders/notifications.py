@@ -86,4 +86,4 @@ async def mark_read(db: AsyncSession, user_id: uuid.UUID, work_order_id: uuid.UU
     if work_order_id is not None:
         query = query.where(Notification.work_order_id == work_order_id)
     result = await db.execute(query.values(read_at=utcnow()))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML answers a CursorResult; execute() says Result

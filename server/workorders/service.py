@@ -71,8 +71,7 @@ def can_reach(user: CurrentUser, order: WorkOrder) -> bool:
 
 
 async def order_defects(db: AsyncSession, order_id: uuid.UUID, *, lock: bool = False) -> list[Defect]:
-    ids = (await db.execute(select(WorkOrderDefect.defect_id).where(WorkOrderDefect.work_order_id == order_id))).scalars()
-    ids = list(ids)
+    ids = list((await db.execute(select(WorkOrderDefect.defect_id).where(WorkOrderDefect.work_order_id == order_id))).scalars())
     if lock:
         return await defects_for_update(db, ids)
     return list((await db.execute(select(Defect).where(Defect.id.in_(ids)))).scalars())

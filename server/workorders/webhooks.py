@@ -119,7 +119,8 @@ def backoff(attempts: int, settings: WorkOrderSettings, rng: random.Random | Non
     """The wait after the `attempts`-th failed attempt: base × 2^(n-1), capped, ±20 % jitter."""
     base = dt.timedelta(seconds=settings.webhook_backoff_s) * (2 ** max(0, attempts - 1))
     jitter = 0.8 + 0.4 * (rng or random).random()
-    return min(base, MAX_BACKOFF) * jitter
+    wait: dt.timedelta = min(base, MAX_BACKOFF) * jitter
+    return wait
 
 
 @dataclass
@@ -152,7 +153,7 @@ async def _claim(database: Database, now: dt.datetime, limit: int, settings: Wor
                        or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now))
                 .values(claimed_until=lease)
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if result.rowcount == 1:  # type: ignore[attr-defined]  # DML answers a CursorResult; execute() says Result
                 claimed.append(delivery_id)
         if not claimed:
             return []

@@ -53,12 +53,12 @@ PG = os.environ.get("FIELDCHECK_TEST_PG", "postgres@127.0.0.1:5432")
 SECRET = "browser-tests-secret-not-for-production"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_required() -> None:
+    """Without Chromium the browser tests (every test here) fail, never skip; checked before
+    any other fixture of the session starts a server or a browser. `make test-deps` installs it."""
     if not Path(CHROMIUM).exists():
-        skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (make test installs it)")
-        for item in items:
-            if "browser" in item.keywords:
-                item.add_marker(skip)
+        pytest.fail(f"no Chromium at {CHROMIUM}; `make test-deps` installs Debian's chromium")
 
 
 # ---- the database ------------------------------------------------------------------------
