@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from bench.load import drop_database, prepare_database, serving
+from bench.load import INSPECTORS, drop_database, prepare_database, serving
 
 BUDGETS = {"geojson": 300.0, "map": 1000.0, "scores": 2000.0, "pdf": 5000.0, "ingest": 2500.0}
 ZONES = 20
@@ -324,10 +324,31 @@ def measure_map(url: str, work: Path, runs: int) -> str:
             f"baseline /login loaded: {_stats(baseline)}, ratio {median / statistics.median(baseline):.1f}×; {load()}")
 
 
+async def _city_rounds(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Each demo inspector walks half of the city's zones (assigned here, as an admin would):
+    the benches of their zones, by inspector, for the phones to inspect."""
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        users = dict(await conn.fetch("SELECT username, id FROM users WHERE username = ANY($1)",
+                                      [name for name, _ in INSPECTORS]))
+        zones = [row["id"] for row in await conn.fetch("SELECT id FROM zones WHERE code LIKE 'C%' ORDER BY code")]
+        seating: dict[str, list[dict[str, Any]]] = {}
+        for i, (name, _) in enumerate(INSPECTORS):
+            mine = zones[i::len(INSPECTORS)]
+            await conn.executemany("INSERT INTO user_zones (user_id, zone_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                                   [(users[name], z) for z in mine])
+            rows = await conn.fetch("SELECT id, lat, lon FROM assets WHERE zone_id = ANY($1) AND category = 'seating' "
+                                    "AND active", mine)
+            seating[name] = [{"id": str(r["id"]), "lat": r["lat"], "lon": r["lon"]} for r in rows]
+        return seating
+    finally:
+        await conn.close()
+
+
 def measure_ingest(url: str, work: Path, workers: int, clients: int, records: int) -> str:
     from bench.sync import run
 
-    args = argparse.Namespace(records=records, batch=200, clients=clients)
+    args = argparse.Namespace(records=records, batch=200, clients=clients, seating=asyncio.run(_city_rounds(url)))
     with serving(url, work / "media", workers) as server:
         figures = asyncio.run(run(server, args))
     rate = figures["stored"] / figures["elapsed"]

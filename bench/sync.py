@@ -26,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -44,14 +45,25 @@ class Phone:
     batches: list[bytes]
 
 
-async def ready_phone(n: int, base: str, batches: int, size: int) -> Phone:
-    """Sign in, download the bundle, and encode `batches` batches of `size` new inspections."""
+async def ready_phone(n: int, base: str, batches: int, size: int,
+                      seating: dict[str, list[dict[str, Any]]] | None = None) -> Phone:
+    """Sign in, download the bundle, and encode `batches` batches of `size` new inspections.
+
+    The benches inspected are the bundle's, or `seating[username]` when given (the city:
+    each inspector's own zones, so the phones do not all queue on the demo's 84 benches)."""
     username, password = INSPECTORS[n % len(INSPECTORS)]
     rng = random.Random(n)
     client = httpx.AsyncClient(base_url=base, timeout=120)
     headers = await sign_in(client, username, password)
-    bundle = (await client.get("/api/offline/bundle", headers=headers)).json()
-    assets = [a for a in bundle["assets"] if a["active"] and a["category"] == "seating"]
+    if seating is not None:
+        versions = (await client.get("/api/standards/set", headers=headers)).json()["versions"]
+        today = dt.date.today().isoformat()
+        version = max((v for v in versions if v["effective_from"] <= today), key=lambda v: v["effective_from"])["version"]
+        assets = seating[username]
+    else:
+        bundle = (await client.get("/api/offline/bundle", headers=headers)).json()
+        version = bundle["standards_version"]
+        assets = [a for a in bundle["assets"] if a["active"] and a["category"] == "seating"]
     now = dt.datetime.now(dt.timezone.utc).isoformat()
     encoded = []
     for _ in range(batches):
@@ -63,7 +75,7 @@ async def ready_phone(n: int, base: str, batches: int, size: int) -> Phone:
                 "observations": {"damage_pct": rng.choice([0, 5, 12]), "usable": True, "missing_pct": 0,
                                  "tilt_affects_use": False, "rust_pct": rng.choice([0, 3])},
                 "damages": [], "not_applicable": [], "notes": "", "photos": [],
-                "standards_version": bundle["standards_version"],
+                "standards_version": version,
             }}
             for _ in range(size)
         ]
@@ -90,10 +102,12 @@ async def run(server: Server, args: argparse.Namespace) -> dict[str, float]:
     latencies: list[float] = []
     per_client = max(1, args.records // (args.batch * args.clients))
     # One warm-up batch so imports and caches do not count.
-    warm_up = await ready_phone(99, server.base, 1, args.batch)
+    seating = getattr(args, "seating", None)
+    warm_up = await ready_phone(99, server.base, 1, args.batch, seating)
     await send_all(warm_up, args.batch, [])
     await warm_up.client.aclose()
-    phones = await asyncio.gather(*(ready_phone(n, server.base, per_client, args.batch) for n in range(args.clients)))
+    phones = await asyncio.gather(*(ready_phone(n, server.base, per_client, args.batch, seating)
+                                    for n in range(args.clients)))
     before = {"server": process_tree_cpu(server.pid), "database": database_cpu(), "bench": own_cpu()}
     started = time.perf_counter()
     counts = await asyncio.gather(*(send_all(phone, args.batch, latencies) for phone in phones))

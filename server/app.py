@@ -117,9 +117,11 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # The text rule for URLs and the staff's review count; then the standards installed by any worker.
         before_request=refresh_before_request(before_page),
         exception_handlers={HTTPException: handle_http_exception, Exception: handle_internal_error},
-        # Phones on weak signal: text goes gzipped (photos are JPEG and gain nothing).
+        # Phones on weak signal: text goes gzipped (photos are JPEG and gain nothing). The
+        # defect GeoJSON (megabytes for a city's map) gzips itself, faster (workorders/api.py).
         compression_config=CompressionConfig(
-            backend="gzip", minimum_size=500, gzip_compress_level=6, exclude=["^/photos/", "^/api/photos/"]
+            backend="gzip", minimum_size=500, gzip_compress_level=6,
+            exclude=["^/photos/", "^/api/photos/", r"^/api/defects\.geojson"],
         ),
         # The document only (JSON and YAML): Litestar's viewer pages load scripts from a CDN and
         # inline, which the CSP refuses, and the app must not depend on a CDN.

@@ -18,8 +18,7 @@ from litestar.middleware.csrf import generate_csrf_token
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from urllib.parse import quote
 
-from server.i18n import translate
-from server.i18n.messages import MESSAGES
+from server.core.i18n import has_key, translate
 from server.core.web import render, request_language
 
 log = logging.getLogger("fieldcheck")
@@ -92,8 +91,8 @@ def _describe(request: Request[Any, Any, Any], exc: HTTPException) -> dict[str, 
                 errors.append(
                     {"field": field, "code": "invalid", "message": translate(lang, "error.field_invalid", field=field)}
                 )
-    key = exc.detail if exc.detail in MESSAGES else f"error.{status}"
-    if key not in MESSAGES:
+    key = exc.detail if has_key(exc.detail) else f"error.{status}"
+    if not has_key(key):
         key = "error.500" if status >= 500 else "error.400"
     return {
         "code": DEFAULT_CODES.get(status, "error"),

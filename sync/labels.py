@@ -12,10 +12,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from server.i18n import pick, translate
+from server.core.i18n import pick, translate
 from standards import Standard
 
-# Fields of a record body → the i18n key of their name (server/i18n/views_messages.py).
+# Fields of a record body → the i18n key of their name (server/core/i18n/en.json, zh.json).
 FIXED = {
     "asset_id": "fieldname.asset_id", "observed_at": "fieldname.observed_at", "position": "fieldname.position",
     "notes": "fieldname.notes", "photos": "fieldname.photos", "damages": "fieldname.damages",

@@ -33,7 +33,7 @@ from server.core.db import Base, utcnow
 from server.core.identity import CurrentUser
 from server.core.security import client_address
 from server.core.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
-from server.i18n import translate
+from server.core.i18n import translate
 from standards import Standard, StandardsSet
 from sync.bulk import BulkInsert
 from sync.context import AuditEntry, BatchState, Caller, Plan, Receipt

@@ -131,3 +131,17 @@ def test_the_cli_scores_a_month(database_url: str, tmp_path: Path) -> None:
         bad = subprocess.run([sys.executable, "-m", "server", "score", *args], capture_output=True, text=True,
                              env=env, check=False)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+
+
+async def test_a_character_outside_the_cut_font_is_drawn_with_the_whole_font(
+        client: AsyncTestClient, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.scoring import pdf
+
+    assert not set("滨河绿带") <= pdf._base_chars()
+    # As if the report's names were not collected: the cut lacks the site's name.
+    monkeypatch.setattr(pdf, "_report_strings", lambda report: iter(()))
+    await build_example(database)
+    await sign_in(client, "boss", PASSWORD)
+    response = await client.get("/scores/2026-03/report.pdf")
+    assert response.status_code == 200, response.text
+    assert "滨河绿带" in pdf_text(response.content, tmp_path)

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from server.core.audit.models import AuditEvent
 from server.core.db import Database
 from server.errors import AppError
+from server.inspections.models import Inspection
 from server.scoring.models import ClosedMonth
 from server.scoring.months import BadMonth, Month
 from server.scoring.rules import load_rules
@@ -234,3 +235,19 @@ def test_months_are_bounded_by_local_midnight() -> None:
     assert start == dt.datetime(2026, 2, 28, 16, 0, tzinfo=dt.timezone.utc)
     assert end == dt.datetime(2026, 3, 31, 16, 0, tzinfo=dt.timezone.utc)
     assert Month.parse("2026-12").shift(1) == Month(2027, 1) and str(Month(2026, 1).shift(-1)) == "2025-12"
+
+
+async def test_the_figures_summed_in_the_database_are_the_ones_counted_from_rows(database: Database) -> None:
+    ex = await build_example(database)
+    async with database.session() as s:  # one inspection with its clause counts stored as sync stores them
+        await add_inspection(s, ex["A1"], ex["li"], local("2026-03-26", "08:00"), "compliant", {"pass": 1})
+        await s.execute(update(Inspection).where(Inspection.observed_at == local("2026-03-26", "08:00"))
+                        .values(clause_passes=4, clause_exempts=1, clause_fails=0))
+    async with database.session(write=False) as s:
+        site, standards, rules = await _site(s), load_standards(), load_rules()
+        rows = await month_report(s, site, MONTH, standards, rules, now=AFTER, with_data=True)
+        summed = await month_report(s, site, MONTH, standards, rules, now=AFTER)
+    assert rows.data is not None and summed.data is None
+    assert [f.to_json() for f in summed.figures] == [f.to_json() for f in rows.figures]
+    figures = summed.get("site")
+    assert figures is not None and figures.clause_pass >= 4  # the stored counts, not the one clause result

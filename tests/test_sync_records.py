@@ -369,7 +369,7 @@ async def test_concurrent_senders_of_one_record_store_it_once(database: Database
     assert await count(database, Defect) == 2  # one per asset and clause, never two
     assert await count(database, DefectEvidence) == 3
     if BACKEND == "postgresql":  # SQLite writers queue for the lock; PostgreSQL ones really collide
-        assert "collided with stored rows" in caplog.text
+        assert "collided with another writer" in caplog.text
 
 
 async def test_the_sync_api_is_in_the_openapi_schema(client: AsyncTestClient, database: Database) -> None:

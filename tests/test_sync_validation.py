@@ -117,7 +117,7 @@ async def test_every_fault_of_a_body_is_reported_at_once(
     assert [e["field"] for e in answer["errors"]] == [
         "body.observed_at", "body.position.lat", "body.position.lon", "body.observations.damage_pct",
     ]
-    assert answer["message"] == "The record was refused: 4 problem(s) to correct before it is sent again."
+    assert answer["message"] == "The record was refused: 4 problems to correct before it is sent again."
 
 
 async def test_messages_follow_accept_language(client: AsyncTestClient, database: Database, ids: dict[str, uuid.UUID]) -> None:

@@ -19,7 +19,7 @@ from server.accounts import limits
 from server.accounts.sessions import SESSION_COOKIE, close_session, open_session
 from server.core.audit.service import record_event
 from server.core.config import get_settings
-from server.i18n import LANGUAGES
+from server.core.i18n import LANGUAGES
 from server.core.security import client_address
 from server.core.text import refusal, unstorable
 from server.accounts.devices import clean_name, name_device

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import ROLE_VALUES, User
 from server.accounts.passwords import hash_password, password_problem
 from server.contractors.models import Contractor
-from server.i18n import translate
+from server.core.i18n import translate
 from server.sites.models import Site, UserSite
 
 

@@ -35,7 +35,7 @@ from server.core.config import get_settings
 from server.contractors.models import Contract, Contractor
 from server.core.deps import DbSession
 from server.errors import AppError, _describe
-from server.i18n import pick, translator
+from server.core.i18n import pick, translator
 from server.sites.models import Site, Zone
 from server.core.text import check_fields
 from server.core.web import render, request_language, see_other

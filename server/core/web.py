@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from server.core.identity import current_user
 from server.core.config import get_settings
-from server.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, pick, translator
+from server.core.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, phone_words, pick, translator
 
 LANG_COOKIE = "fc_lang"
 NAV_COUNT_KEY = "fc_review_count"  # set by server/workorders/nav.py before a staff page renders
@@ -56,6 +56,7 @@ def render(
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "languages": LANGUAGE_NAMES,
         "t": translator(lang),
+        "phone_words": phone_words(lang),
         "pick": lambda labels: pick(lang, labels),
         "user": current_user(request),
         "path": request.url.path,

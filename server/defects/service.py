@@ -34,12 +34,6 @@ PASSING = ("pass", "exempt")
 
 _LAST, _PASSED = aliased(Inspection), aliased(Inspection)
 # Built once: a sync batch runs these for every request (bound with the batch's assets).
-_LOCK_ACTIVE = (
-    select(Defect.id)
-    .where(Defect.asset_id.in_(bindparam("assets", expanding=True)), Defect.status.in_(ACTIVE_STATUSES))
-    .order_by(Defect.id)
-    .with_for_update(key_share=True)
-)
 _ACTIVE = (
     select(
         Defect.id, Defect.asset_id, Defect.clause_id, Defect.last_inspection_id, _LAST.observed_at,
@@ -49,6 +43,8 @@ _ACTIVE = (
     .outerjoin(_PASSED, _PASSED.id == Defect.passed_inspection_id)
     .where(Defect.asset_id.in_(bindparam("assets", expanding=True)), Defect.status.in_(ACTIVE_STATUSES))
 )
+# PostgreSQL: the same rows locked as they are read, in id order, by the one statement.
+_ACTIVE_LOCKED = _ACTIVE.order_by(Defect.id).with_for_update(key_share=True, of=Defect)
 
 
 async def load_active_defects(
@@ -57,12 +53,14 @@ async def load_active_defects(
     """The active defects of these assets, keyed by (asset id, clause id)."""
     if not asset_ids:
         return {}
-    if db.get_bind().dialect.name == "postgresql":
-        # Lock them first, in id order: concurrent batches that touch the same defects then
-        # queue one behind the other instead of deadlocking. (SQLite writers already hold
-        # the one write lock.)
-        await db.execute(_LOCK_ACTIVE, {"assets": asset_ids})
-    rows = await db.execute(_ACTIVE, {"assets": asset_ids})
+    # PostgreSQL: locked in id order, so concurrent batches that touch the same defects
+    # queue one behind the other instead of deadlocking, and locked by the statement that
+    # reads them. (Locking first and reading in a second statement deadlocked at city scale
+    # with four workers: the read's newer snapshot saw a defect another batch had just
+    # opened, which this batch then updated without having locked it first.) SQLite
+    # writers already hold the one write lock.
+    query = _ACTIVE_LOCKED if db.get_bind().dialect.name == "postgresql" else _ACTIVE
+    rows = await db.execute(query, {"assets": asset_ids})
     return {(row[1], row[2]): ActiveDefect(*row) for row in rows}
 
 

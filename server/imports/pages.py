@@ -102,7 +102,7 @@ class ImportController(Controller):
 
 
 def request_t(request: Request[Any, Any, Any], error: dict[str, Any]) -> str:
-    from server.i18n import translate
+    from server.core.i18n import translate
 
     return translate(request_language(request), error["key"], **error.get("params", {}))
 

@@ -26,7 +26,7 @@ from server.rounds.models import EmergencyRound, MissedRound
 from server.rounds.svgmap import emergency_map
 from server.sites.access import site_zone_ids
 from server.sites.models import Zone
-from server.i18n import translator
+from server.core.i18n import translator
 from server.core.web import render, request_language, see_other
 from server.core.http import form_of
 from server.core.identity import signed_in_user

@@ -27,7 +27,7 @@ from server.contractors.models import Contract, ContractZone, Contractor
 from server.core.csvfile import csv_bytes
 from server.defects.models import Defect
 from server.errors import AppError
-from server.i18n import translate
+from server.core.i18n import translate
 from server.inspections.models import Inspection
 from server.rounds.due import local_minute
 from server.rounds.service import adherence_plan, count_adherence, epoch_seconds, raw_id, site_timezone

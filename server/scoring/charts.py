@@ -199,7 +199,7 @@ def svg_map(layout: MapLayout, t: Callable[..., str], lang: str, map_id: str = "
         f'role="img" aria-labelledby="{map_id}-title {map_id}-desc" class="defect-map" width="100%" '
         f'font-family="sans-serif" font-size="11">',
         f'<title id="{map_id}-title">{escape(t("scoring.map_title"))}</title>',
-        f'<desc id="{map_id}-desc">{escape(t("scoring.map_desc", count=len(layout.defects)))} '
+        f'<desc id="{map_id}-desc">{escape(t("scoring.map_desc", n=len(layout.defects)))} '
         + escape("; ".join(f"{t('severity.' + s)}: {n}" for s, n in counts.items())) + "</desc>",
     ]
     for i, (zone, rings, (cx, cy)) in enumerate(layout.zones):

@@ -9,7 +9,7 @@ from typing import Any
 
 from server.core.config import get_settings
 from server.errors import AppError
-from server.i18n import translate
+from server.core.i18n import translate
 from server.scoring import formatting as fmt
 from server.scoring.figures import Figures
 from server.scoring.rules import load_rules

@@ -32,7 +32,7 @@ from server.scoring.schemas import MonthScores, month_scores
 from server.scoring.service import (
     MonthReport, close_month, default_month, month_report, parse_month, reopen_month, require_site, trend,
 )
-from server.i18n import Translator, translator
+from server.core.i18n import Translator, translator
 from server.core.web import render, request_language, see_other
 from server.core.identity import signed_in_user
 
@@ -133,7 +133,7 @@ class ScoresController(Controller):
         report, own = await _report(request, db, month)
         figures = _scope_figures(report, scope_name, own)
         points = await trend(db, report.site, figures.scope, report.month, request.app.state.standards,
-                             request.app.state.scoring_rules)
+                             request.app.state.scoring_rules, report=report)
         lang = render_lang(request)
         layout = trend_layout(points, [float(b.min_score) for b in report.rule.bands])
         return render(
@@ -148,7 +148,7 @@ class ScoresController(Controller):
         report, own = await _report(request, db, month)
         figures = _scope_figures(report, scope_name, own)
         points = await trend(db, report.site, figures.scope, report.month, request.app.state.standards,
-                             request.app.state.scoring_rules)
+                             request.app.state.scoring_rules, report=report)
         layout = trend_layout(points, [float(b.min_score) for b in report.rule.bands])
         svg = svg_trend(layout, request_t(request), _label(figures, render_lang(request)))
         return Response(str(svg), media_type="image/svg+xml")
@@ -197,7 +197,7 @@ class ScoresController(Controller):
 
     @get("/{month:str}/report.pdf", media_type="application/pdf")
     async def report_pdf(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[bytes]:
-        report, own = await _report(request, db, month, with_data=True)
+        report, own = await _report(request, db, month)  # a contractor's report reads its rows (its places)
         try:
             body = await report_pdf(db, report, request.app.state.standards, request.app.state.scoring_rules, own)
         except NoCjkFont:

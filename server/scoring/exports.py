@@ -7,6 +7,7 @@ formatted percentages.
 
 from __future__ import annotations
 
+import asyncio
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,7 +100,7 @@ async def report_pdf(db: AsyncSession, report: MonthReport, standards: Standards
                     ("scoring.categories", report.by_kind("category"))]
     else:
         sections = [("scoring.contractors", [summary])]
-    points = await trend(db, site, scope, report.month, standards, rules)
+    points = await trend(db, site, scope, report.month, standards, rules, report=report)
     layout = trend_layout(points, [float(b.min_score) for b in report.rule.bands])
     start, end = report.month.bounds(ZoneInfo(tz))
     defects = await month_defects(db, site, start, end)
@@ -109,7 +110,8 @@ async def report_pdf(db: AsyncSession, report: MonthReport, standards: Standards
         places = ref.places if ref else frozenset()
         defects = [d for d in defects if (d.zone_id, d.category) in places]
     closing = report.closing
-    return render_pdf(ReportInput(
+    # Drawn in a worker thread: the event loop keeps serving other requests meanwhile.
+    return await asyncio.to_thread(render_pdf, ReportInput(
         site_zh=site.name_zh, site_en=site.name_en, month=str(report.month), status=status_of(report),
         scoring_version=report.rule.version, standards_version=report.standards_version,
         weights={k: float(v) for k, v in report.rule.weights.items()}, summary=summary, sections=sections,

@@ -119,6 +119,9 @@ class MonthData:
     now: dt.datetime                     # when the rows were read (orders due later are pending)
     month_over: bool
     vetoes: list[VetoRow] = field(default_factory=list)  # safety defects past due (the rule's veto)
+    # Each (zone id, category) place's assets summed, when read so from the database (then
+    # `assets` is empty: the figures need only these sums); None: summed from `assets`.
+    tallies: dict[tuple[str, str], AssetTally] | None = field(default=None, repr=False, compare=False)
     _indexes: dict[str, dict[Any, list[Any]]] | None = field(default=None, repr=False, compare=False)
 
     def refs(self) -> list[Ref]:
@@ -156,6 +159,23 @@ class MonthData:
         if ref.kind == "category":
             return [v for v in self.vetoes if v.category == ref.code]
         return [v for v in self.vetoes if (v.zone_id, v.category) in ref.places]
+
+    def place_tallies(self) -> dict[tuple[str, str], AssetTally]:
+        """Each (zone id, category) place's assets, summed."""
+        if self.tallies is None:
+            self.tallies = {place: AssetTally.of(rows) for place, rows in self._index()["asset_place"].items()}
+        return self.tallies
+
+    def tally(self, ref: Ref) -> AssetTally:
+        """The scope's assets summed: the same assets as `assets_in(ref)`, a place at a time."""
+        places = self.place_tallies()
+        if ref.kind == "site":
+            return AssetTally.total(places.values())
+        if ref.kind == "zone":
+            return AssetTally.total(t for (zone, _), t in places.items() if zone == ref.id)
+        if ref.kind == "category":
+            return AssetTally.total(t for (_, category), t in places.items() if category == ref.code)
+        return AssetTally.total(places[place] for place in ref.places if place in places)
 
     def _index(self) -> dict[str, dict[Any, list[Any]]]:
         """Rows grouped by zone, category, place and contractor, built once (a big month has
@@ -389,20 +409,10 @@ def figures_for(ref: Ref, assets: Iterable[AssetRow] | AssetTally, orders: Itera
 
 
 def month_figures(data: MonthData, rule: ScoringRule) -> list[Figures]:
-    """Figures for every scope of the month, in the order of `MonthData.refs()`."""
-    places = {place: AssetTally.of(rows) for place, rows in data._index()["asset_place"].items()}
-
-    def tally(ref: Ref) -> AssetTally:  # the same assets as data.assets_in(ref), a place at a time
-        if ref.kind == "site":
-            return AssetTally.total(places.values())
-        if ref.kind == "zone":
-            return AssetTally.total(t for (zone, _), t in places.items() if zone == ref.id)
-        if ref.kind == "category":
-            return AssetTally.total(t for (_, category), t in places.items() if category == ref.code)
-        return AssetTally.total(places[place] for place in ref.places if place in places)
-
+    """Figures for every scope of the month, in the order of `MonthData.refs()` (each place's
+    assets summed once, every scope adding up its places)."""
     return [
-        figures_for(ref, tally(ref), data.orders_in(ref), rule, data.now, month_over=data.month_over,
+        figures_for(ref, data.tally(ref), data.orders_in(ref), rule, data.now, month_over=data.month_over,
                     vetoes=data.vetoes_in(ref))
         for ref in data.refs()
     ]

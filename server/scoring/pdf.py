@@ -7,16 +7,27 @@ report says so with a clear error instead of printing empty boxes.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import shutil
+import string
 import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from fontTools import subset as ftsubset
+from fontTools import ttLib
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import newTable
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from server.i18n import translate
+from server.core.i18n import LANGUAGES, catalogue, translate
 from server.scoring import formatting as fmt
 from server.scoring.charts import HEIGHT, PLOT, SEVERITY_COLOURS, WIDTH, ZONE_FILLS, MapLayout, TrendLayout, segments
 from server.scoring.figures import Figures
@@ -50,6 +61,129 @@ def find_cjk_font() -> tuple[str, str, int]:
         if found and found[0] and Path(found[0]).is_file() and "CJK" in found[0]:
             return found[0], "", int(found[1] or 0) if len(found) > 1 and found[1].isdigit() else 0
     raise NoCjkFont("no CJK font found: install Debian's fonts-noto-cjk")
+
+
+# The characters every report may write besides its own names: the words of the report's
+# catalogue keys, the ones written in this file, ASCII and a few signs.
+REPORT_KEY_PREFIXES = ("scoring.", "severity.")
+FIXED_TEXT = "fieldcheck · 第 页 Page 得分 = 100 × ( + ) 合规率 及时率 覆盖率 compliance timeliness coverage ≥ — * ; %"
+SUBSETS_KEPT = 8
+
+
+@lru_cache(maxsize=1)
+def _base_chars() -> frozenset[str]:
+    chars = set(string.printable) | set(FIXED_TEXT)
+    for lang in LANGUAGES:
+        for key, entry in catalogue(lang).items():
+            if key.startswith(REPORT_KEY_PREFIXES):
+                for text in entry.values() if isinstance(entry, dict) else (entry,):
+                    chars |= set(text)
+    return frozenset(chars)
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string inside the report's input (names, codes, months, labels)."""
+    if isinstance(value, str):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _strings(getattr(value, f.name))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _report_strings(report: ReportInput) -> Iterator[str]:
+    """The report's own words: every string of its input but the drawings' numbers (the
+    map's defects are tens of thousands), then the months and zone codes they show."""
+    for f in dataclasses.fields(report):
+        if f.name not in ("trend", "map"):
+            yield from _strings(getattr(report, f.name))
+    yield from report.trend.months
+    yield from (zone.code for zone, _, _ in report.map.zones)
+
+
+class _FontSubsets:
+    """The CJK font cut down to the characters of a report, kept for the next reports.
+
+    fpdf2 reads the whole face of the collection (65,535 glyphs) for every document, and
+    subsets it again when writing: 2.5-4.5 s of CPU a report. A face of the few hundred
+    characters a site's reports use takes milliseconds to read and write. The cut is made
+    once per character set (a site's names and the report's words, the same month after
+    month) and kept in a temporary folder while the process runs; a report that writes a
+    character outside it is drawn again with the whole font (`render_pdf`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._made: dict[frozenset[str], tuple[str, str]] = {}
+
+    def faces(self, chars: frozenset[str]) -> tuple[str, str]:
+        """(regular, bold) font files holding `chars`."""
+        with self._lock:  # a report per worker thread at a time: one cut of each set
+            found = self._made.get(chars)
+            if found is None:
+                if self._folder is None:
+                    self._folder = tempfile.TemporaryDirectory(prefix="fieldcheck-fonts-")
+                regular, bold, index = find_cjk_font()
+                name = hashlib.sha256("".join(sorted(chars)).encode()).hexdigest()[:16]
+                found = tuple(self._cut(path, index, chars, Path(self._folder.name) / f"{name}-{style}.otf")
+                              for style, path in (("r", regular), ("b", bold or regular)))  # type: ignore[assignment]
+                if len(self._made) >= SUBSETS_KEPT:
+                    self._made.pop(next(iter(self._made)))
+                self._made[chars] = found  # type: ignore[assignment]
+            return found  # type: ignore[return-value]
+
+    @staticmethod
+    def _cut(path: str, index: int, chars: frozenset[str], out: Path) -> str:
+        font = ttLib.TTFont(path, fontNumber=index, lazy=False, recalcTimestamp=False)
+        options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True, layout_features=[])
+        options.drop_tables += ["GSUB", "GPOS", "GDEF", "VORG"]  # the PDF does no text shaping
+        subsetter = ftsubset.Subsetter(options)
+        subsetter.populate(unicodes=sorted({ord(c) for c in chars}))
+        subsetter.subset(font)
+        if "CFF " in font:
+            _to_truetype(font)
+        font.save(out)
+        return str(out)
+
+
+def _to_truetype(font: ttLib.TTFont) -> None:
+    """CFF outlines to TrueType ones (quadratic curves within 1 unit of the 1,000-unit em,
+    fontTools' Snippets/otf2ttf.py): writing the PDF then copies TrueType glyphs as they
+    are, where CFF ones are run and compiled again (seconds of CPU for a few hundred)."""
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    font["loca"] = newTable("loca")
+    font["glyf"] = glyf = newTable("glyf")
+    glyf.glyphOrder, glyf.glyphs = order, glyphs
+    del font["CFF "]
+    glyf.compile(font)
+    metrics = font["hmtx"].metrics
+    for name in order:
+        width = metrics[name][0]
+        metrics[name] = (width, getattr(glyphs[name], "xMin", 0))
+    maxp = font["maxp"] = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for field in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                  "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(maxp, field, 1 if field == "maxZones" else 0)
+    post = font["post"]
+    post.formatType, post.extraNames, post.mapping, post.glyphOrder = 2.0, [], {}, order
+    font["head"].glyphDataFormat = 0
+    font.sfntVersion = "\x00\x01\x00\x00"
+
+
+_subsets = _FontSubsets()
 
 
 def both(key: str, **params: object) -> str:
@@ -87,13 +221,23 @@ class _Report(FPDF):
 
 
 def render_pdf(report: ReportInput) -> bytes:
-    """The report as PDF bytes."""
-    regular, bold, index = find_cjk_font()
+    """The report as PDF bytes, written with the CJK font cut to the report's characters
+    (drawn again with the whole font if it wrote one outside them)."""
+    chars = _base_chars() | frozenset(c for text in _report_strings(report) for c in text)
+    small_regular, small_bold = _subsets.faces(chars)
+    pdf = _draw(report, small_regular, small_bold, 0)
+    if any(getattr(font, "missing_glyphs", None) for font in pdf.fonts.values()):
+        regular, bold, index = find_cjk_font()
+        pdf = _draw(report, regular, bold or regular, index)
+    return bytes(pdf.output())
+
+
+def _draw(report: ReportInput, regular: str, bold: str, index: int) -> FPDF:
     pdf = _Report(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=14)
     pdf.add_font(FONT, "", regular, collection_font_number=index)
-    pdf.add_font(FONT, "B", bold or regular, collection_font_number=index)
+    pdf.add_font(FONT, "B", bold, collection_font_number=index)
     pdf.set_title(f"{translate('en', 'scoring.report_title')} {report.month}")
     pdf.set_lang("zh-CN")
     pdf.add_page()
@@ -108,7 +252,7 @@ def render_pdf(report: ReportInput) -> bytes:
     map_h = report.map.height * (PAGE_W - 2 * MARGIN) / report.map.width
     _heading(pdf, both("scoring.map_title"), need=min(map_h, 200) + 20)
     _map(pdf, report.map)
-    return bytes(pdf.output())
+    return pdf
 
 
 def _heading(pdf: FPDF, text: str, need: float = 30) -> None:
@@ -328,8 +472,11 @@ def _map(pdf: FPDF, layout: MapLayout) -> None:
     pdf.set_text_color(0)
     pdf.set_line_width(0.1)
     pdf.set_draw_color(255)
+    # A city's month has 10,000s of defects: drawn a severity at a time, the most severe last
+    # (on top), so the fill colour is set four times, not once a defect.
+    rank = {severity: i for i, severity in enumerate(reversed(SEVERITY_COLOURS))}
     colour = None
-    for defect, x, y in layout.defects:  # a city's month has 10,000s: the colour set only when it changes
+    for defect, x, y in sorted(layout.defects, key=lambda d: rank.get(d[0].severity, -1)):
         if SEVERITY_COLOURS.get(defect.severity, "#000000") != colour:
             colour = SEVERITY_COLOURS.get(defect.severity, "#000000")
             pdf.set_fill_color(colour)

@@ -144,7 +144,7 @@ async def month_report(db: AsyncSession, site: Site, month: Month, standards: St
             report.data = MonthData.from_json(evidence)
         return report
     rule = rule_for(rules, month)
-    data = await load_month(db, site, month, standards, now, veto=rule.veto)
+    data = await load_month(db, site, month, standards, now, veto=rule.veto, rows=with_data)
     return MonthReport(site, month, rule, standards_version_for(standards, month), month_figures(data, rule),
                        None, now >= end, data if with_data else None)
 
@@ -206,8 +206,11 @@ class TrendPoint:
 
 
 async def trend(db: AsyncSession, site: Site, scope: str, last: Month, standards: StandardsSet,
-                rules: ScoringRules, *, months: int = TREND_MONTHS, now: dt.datetime | None = None) -> list[TrendPoint]:
-    """The scope's figures for the `months` months ending with `last`, oldest first."""
+                rules: ScoringRules, *, months: int = TREND_MONTHS, now: dt.datetime | None = None,
+                report: MonthReport | None = None) -> list[TrendPoint]:
+    """The scope's figures for the `months` months ending with `last`, oldest first: a closed
+    month's as frozen, the others live (summed in the database). `report`: the month `last`
+    as the caller has already read it (the PDF, the trend page), so it is not read twice."""
     now = now or utcnow()
     points = []
     for month in last.months_back(months):
@@ -218,6 +221,9 @@ async def trend(db: AsyncSession, site: Site, scope: str, last: Month, standards
             continue
         if month.bounds(ZoneInfo(site.timezone))[0] > now:
             points.append(TrendPoint(month, None, False))
+            continue
+        if report is not None and month == report.month:
+            points.append(TrendPoint(month, report.get(scope), report.closing is not None))
             continue
         closed = await closing_in_force(db, site, month)
         if closed is not None:
@@ -231,8 +237,8 @@ async def trend(db: AsyncSession, site: Site, scope: str, last: Month, standards
         if ref is None:
             points.append(TrendPoint(month, None, False))
             continue
-        data = await load_month(db, site, month, standards, now, only=ref, refs=refs, veto=rule.veto)
-        points.append(TrendPoint(month, figures_for(ref, data.assets_in(ref), data.orders_in(ref), rule, now,
+        data = await load_month(db, site, month, standards, now, only=ref, refs=refs, veto=rule.veto, rows=False)
+        points.append(TrendPoint(month, figures_for(ref, data.tally(ref), data.orders_in(ref), rule, now,
                                                     month_over=data.month_over, vetoes=data.vetoes_in(ref)), False))
     return points
 

@@ -40,7 +40,7 @@ def read_path(path: Path) -> dict[str, str]:
 
 def run_install(args: argparse.Namespace) -> int:
     from server.core.db import Database
-    from server.i18n import translator
+    from server.core.i18n import translator
     from server.standards_admin.registry import LiveStandards
     from server.standards_admin.service import InstallRefused, install, prepare
     from standards import StandardsFileError, load_standards

@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 
 from server.core.guards import role_in
 from server.core.deps import DbSession
-from server.i18n import translator
+from server.core.i18n import translator
 from server.standards_admin.editor import edited_files, limit_fields
 from server.standards_admin.registry import LiveStandards
 from server.standards_admin import service

@@ -3,7 +3,7 @@
 One path for the page and the CLI: `prepare` validates a bundle of YAML texts and says what
 would change; `install` does it again inside the write transaction and stores the row with
 its audit event. Refusals are `InstallRefused` with a stable code, the field at fault and a
-message key (server/i18n/h15d_messages.py); a YAML fault keeps its file:line:key.
+message key (server/core/i18n/en.json, zh.json); a YAML fault keeps its file:line:key.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from server.core.db import utcnow
 from server.defects.models import Defect
 from server.errors import AppError
 from server.core.text import CODE as TEXT_CODE, FIELD_MESSAGE_KEY as TEXT_FIELD_KEY, unstorable
-from server.i18n import translate
+from server.core.i18n import translate
 from server.photos.models import Photo
 from server.core.web import localtime
 from server.core.geo import distance_m

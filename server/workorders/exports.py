@@ -77,20 +77,50 @@ def _time_text(value: Any) -> str | None:
     return _iso(value)
 
 
-async def defect_features(
-    db: AsyncSession, f: DefectFilter, user: CurrentUser, *, lean: bool = False
-) -> list[dict[str, Any]]:
-    """The filtered defects as GeoJSON Features (plain dicts), built from raw column values.
+class _Point(msgspec.Struct, tag_field="type", tag="Point"):
+    coordinates: tuple[float, float]
 
-    `lean`: only what the map draws (severity and status), for a smaller, faster answer.
+
+class _MapProperties(msgspec.Struct):
+    severity: str
+    status: str
+
+
+class _Properties(msgspec.Struct):
+    severity: str
+    status: str
+    clause: str
+    category: str
+    zone: str
+    asset: str
+    opened_at: str | None
+    respond_by: str | None
+
+
+class _Feature(msgspec.Struct, tag_field="type", tag="Feature"):
+    """A defect as a GeoJSON Feature: msgspec writes `{"type": "Feature", "id": …,
+    "geometry": …, "properties": …}` from it; structs are made faster than dicts (20,000
+    features a map)."""
+
+    id: str
+    geometry: _Point
+    properties: _MapProperties | _Properties
+
+
+async def defect_features(db: AsyncSession, f: DefectFilter, user: CurrentUser, *, lean: bool = False) -> list[_Feature]:
+    """The filtered defects as GeoJSON Features, built from raw column values; positions
+    to 7 decimals (about 1 cm: more digits are noise, RFC 7946 §11.2).
+
+    `lean`: only what the map draws (position, severity and status; the rest is fetched
+    when a point is clicked), for a smaller, faster answer.
     """
     uuid_text, time_text = _uuid_text, _time_text
     position = (_id_text(Defect.id), Defect.lon, Defect.lat, Defect.severity, Defect.status)
     conn = await db.connection()  # plain Core rows: no ORM bookkeeping for 20,000 of them
     if lean:
         rows = (await conn.execute(f.apply(select(*position), user))).all()
-        return [{"type": "Feature", "id": uuid_text(i), "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                 "properties": {"severity": sev, "status": status}} for i, lon, lat, sev, status in rows]
+        return [_Feature(uuid_text(i), _Point((round(lon, 7), round(lat, 7))), _MapProperties(sev, status))
+                for i, lon, lat, sev, status in rows]
     query = f.apply(
         select(*position, Defect.clause_id, Defect.category, Zone.code, _raw(Defect.opened_at),
                _raw(Defect.respond_by), Asset.code)
@@ -100,14 +130,13 @@ async def defect_features(
     )
     rows = (await conn.execute(query)).all()
     return [
-        {"type": "Feature", "id": uuid_text(i), "geometry": {"type": "Point", "coordinates": [lon, lat]},
-         "properties": {"severity": sev, "status": status, "clause": clause, "category": cat, "zone": zone,
-                        "asset": code, "opened_at": time_text(opened), "respond_by": time_text(due)}}
+        _Feature(uuid_text(i), _Point((round(lon, 7), round(lat, 7))),
+                 _Properties(sev, status, clause, cat, zone, code, time_text(opened), time_text(due)))
         for i, lon, lat, sev, status, clause, cat, zone, opened, due, code in rows
     ]
 
 
-def feature_collection(features: list[dict[str, Any]]) -> bytes:
+def feature_collection(features: list[Any]) -> bytes:
     return _encoder.encode({"type": "FeatureCollection", "features": features})
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from server.i18n import translate
+from server.core.i18n import translate
 from server.inspections.models import Inspection, InspectionPhoto
 from server.photos.models import Photo
 from sync.models import SyncReceipt

@@ -99,7 +99,7 @@ def test_a_shared_phone_sends_each_record_under_its_own_user(browser: Any, live_
         assert sent and not any(li_record in s for s in sent), "Li's record went out under Zhang's session"
         others = page.locator("[data-others]")
         assert others.is_visible()
-        assert others.inner_text() == f"1 records waiting for {li_name} to sign in"
+        assert others.inner_text() == f"1 record waiting for {li_name} to sign in"  # one record, one form (CLDR plurals)
         assert page.get_attribute("[data-waiting]", "data-records") == "0"  # Zhang has nothing waiting
         page.goto("/inspect/outbox")
         item = page.locator(f"#ob-waiting li[data-id='{li_record}']")

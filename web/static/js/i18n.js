@@ -1,19 +1,29 @@
-// i18n.js: the status bar's and outbox's words in the page's language. The server puts them
-// in the sync bar's data-strings attribute (server/i18n/messages.py, keys "offline.*").
+// i18n.js: the phone's words in the page's language, from the server's catalogue
+// (server/core/i18n/zh.json, en.json; docs/i18n.md). Every page embeds the families the
+// scripts use (offline.*, due.*) as JSON in <script id="fc-words">, so the words are
+// there offline too: they come with the page the service worker cached.
 
-let strings = null;
+let words = null;
+let plurals = null;
 
 /**
- * The message `key` with `{name}` placeholders filled from `params`.
- * @param {string} key e.g. 'records'
+ * The message `key` with `{name}` placeholders filled from `params`. A counted message holds
+ * CLDR plural forms ({one, other} in English, {other} in Chinese); `params.n` picks one with
+ * Intl.PluralRules, the rules Babel applies on the server.
+ * @param {string} key e.g. 'offline.records'
  * @param {Object<string, string|number>} [params]
  */
 export function t(key, params = {}) {
-  if (!strings) {
-    const bar = document.getElementById('fc-syncbar');
-    strings = bar ? JSON.parse(bar.dataset.strings || '{}') : {};
+  if (!words) {
+    const el = document.getElementById('fc-words');
+    words = el ? JSON.parse(el.textContent || '{}') : {};
+    plurals = new Intl.PluralRules(locale());
   }
-  const text = strings[key] || key;
+  let text = words[key];
+  if (text && typeof text === 'object') {
+    text = typeof params.n === 'number' ? (text[plurals.select(params.n)] || text.other) : text.other;
+  }
+  if (typeof text !== 'string') return key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }
 

@@ -141,11 +141,11 @@ export function mountOfflineDownload(panel, onDone = () => {}) {
 
   const showLast = async () => {
     const d = await getMeta('offline_download');
-    last.textContent = d ? t('last_download', { time: formatTime(d.at) }) : t('never_downloaded');
+    last.textContent = d ? t('offline.last_download', { time: formatTime(d.at) }) : t('offline.never_downloaded');
   };
 
   button.addEventListener('click', async () => {
-    if (!navigator.onLine) { status.textContent = t('need_online'); return; }
+    if (!navigator.onLine) { status.textContent = t('offline.need_online'); return; }
     button.disabled = true;
     bar.hidden = false;
     bar.removeAttribute('value');
@@ -155,22 +155,22 @@ export function mountOfflineDownload(panel, onDone = () => {}) {
       const s = await downloadForOffline({
         onProgress: (p) => {
           if (p.phase === 'estimate') {
-            estimate = t('download_estimate', {
+            estimate = t('offline.download_estimate', {
               size: formatBytes(p.estimateBytes), assets: p.assets, pages: p.pages, used: formatBytes(p.usageBefore),
             });
             status.textContent = estimate;
           } else {
             bar.value = p.total ? p.done / p.total : 1;
-            status.textContent = `${estimate} ${t('downloading_pages', { done: p.done, total: p.total })}`;
+            status.textContent = `${estimate} ${t('offline.downloading_pages', { done: p.done, total: p.total })}`;
           }
         },
       });
-      status.textContent = t('download_done', {
+      status.textContent = t('offline.download_done', {
         assets: s.assets, defects: s.defects, pages: s.pages, before: formatBytes(s.usageBefore), after: formatBytes(s.usageAfter),
-      }) + (s.pagesFailed ? ` ${t('download_pages_failed', { n: s.pagesFailed })}` : '');
+      }) + (s.pagesFailed ? ` ${t('offline.download_pages_failed', { n: s.pagesFailed })}` : '');
       panel.dataset.state = 'done';
     } catch (err) {
-      status.textContent = t('download_failed', { reason: err.message || String(err) });
+      status.textContent = t('offline.download_failed', { reason: err.message || String(err) });
       panel.dataset.state = 'failed';
     } finally {
       button.disabled = false;

@@ -13,6 +13,7 @@ import { distanceMetres } from './finder-logic.js';
 import { isoWithOffset } from './records.js';
 import { PhotoList } from './photos.js';
 import { pageWords, watchGps } from './gps.js';
+import { t } from './i18n.js';
 
 const bar = document.getElementById('wo-sync');
 const words = pageWords();
@@ -22,14 +23,14 @@ const words = pageWords();
 async function showWaiting() {
   if (!bar) return;
   const net = bar.querySelector('[data-net]');
-  net.textContent = navigator.onLine ? bar.dataset.online : bar.dataset.offline;
+  net.textContent = navigator.onLine ? t('offline.online') : t('offline.offline');
   net.dataset.state = navigator.onLine ? 'online' : 'offline';
   const c = await outbox.counts();
   const parts = [];
-  if (c.records) parts.push(bar.dataset.waiting.replace('{n}', String(c.records)));
-  if (c.needsAttention) parts.push(bar.dataset.attention.replace('{n}', String(c.needsAttention)));
-  for (const o of c.others) parts.push(bar.dataset.others.replace('{n}', String(o.records)).replace('{user}', o.name));
-  bar.querySelector('[data-waiting]').textContent = parts.join(' · ') || bar.dataset.allSynced;
+  if (c.records) parts.push(t('offline.wo_waiting', { n: c.records }));
+  if (c.needsAttention) parts.push(t('offline.wo_attention', { n: c.needsAttention }));
+  for (const o of c.others) parts.push(t('offline.others_waiting', { n: o.records, user: o.name }));
+  bar.querySelector('[data-waiting]').textContent = parts.join(' · ') || t('offline.wo_all_synced');
 }
 
 if (bar) {
@@ -57,7 +58,7 @@ async function keepOrderPages() {
     } catch { return; } // the network went: keep what we have
   }
   const note = bar && bar.querySelector('[data-cached]');
-  if (note) note.textContent = bar.dataset.cached.replace('{n}', String(kept - 1));
+  if (note) note.textContent = t('offline.wo_readable', { n: kept - 1 });
 }
 
 keepOrderPages();

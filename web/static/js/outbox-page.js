@@ -37,14 +37,14 @@ function fill(ul, rows) {
 
 /** What the entry is about: its asset's code and name, and its category for the form link. */
 async function describe(e, entries) {
-  if (e.kind === 'asset') return { title: `${t('kind_asset')} · ${e.body.name || ''}`, category: e.body.category };
-  if (e.kind !== 'inspection') return { title: t(`kind_${e.kind}`) };
+  if (e.kind === 'asset') return { title: `${t('offline.kind_asset')} · ${e.body.name || ''}`, category: e.body.category };
+  if (e.kind !== 'inspection') return { title: t(`offline.kind_${e.kind}`) };
   const assetId = e.body && e.body.asset_id;
   const asset = assetId ? (await get('assets', assetId)) || (await assetSummary(assetId)) : undefined;
   const created = entries.find((x) => x.kind === 'asset' && x.id === assetId); // made offline, not yet sent
   const name = asset ? `${asset.code} ${asset.name}` : created ? created.body.name : assetId;
   return {
-    title: `${t('kind_inspection')} · ${t('asset_label', { name: name || '?' })}`,
+    title: `${t('offline.kind_inspection')} · ${t('offline.asset_label', { name: name || '?' })}`,
     category: asset ? asset.category : created && created.body.category,
   };
 }
@@ -64,14 +64,14 @@ function item(e, info) {
   li.dataset.id = e.id;
   li.dataset.state = e.state;
   li.querySelector('[data-title]').textContent = info.title;
-  li.querySelector('[data-state]').textContent = t(`state_${e.state}`);
-  const meta = [t('saved_at', { time: formatTime(e.created_at) }), t('photos', { n: e.photos.length })];
-  if (e.attempts) meta.push(t('attempts', { n: e.attempts }));
-  if (e.state === 'queued' && e.next_attempt_at > Date.now()) meta.push(t('next_attempt', { time: formatTime(e.next_attempt_at) }));
+  li.querySelector('[data-state]').textContent = t(`offline.state_${e.state}`);
+  const meta = [t('offline.saved_at', { time: formatTime(e.created_at) }), t('offline.photos', { n: e.photos.length })];
+  if (e.attempts) meta.push(t('offline.attempts', { n: e.attempts }));
+  if (e.state === 'queued' && e.next_attempt_at > Date.now()) meta.push(t('offline.next_attempt', { time: formatTime(e.next_attempt_at) }));
   li.querySelector('[data-meta]').textContent = meta.join(' · ');
   if (!ownedBy(e, me && me.id)) {
     li.dataset.owner = e.user_id;
-    li.querySelector('[data-state]').textContent = t('owner_waiting', { user: e.user_name || e.user_id });
+    li.querySelector('[data-state]').textContent = t('offline.owner_waiting', { user: e.user_name || e.user_id });
     li.querySelector('.ob-actions').hidden = true;
     return li;
   }
@@ -112,12 +112,12 @@ function item(e, info) {
 
 /** The refusal in words: the server's own message (already in the user's language) first. */
 function reason(err) {
-  if (err.code === 'photo_not_on_phone') return t('err_photo_not_on_phone');
-  if (err.photo && err.message) return t('err_photo', { message: err.message });
+  if (err.code === 'photo_not_on_phone') return t('offline.err_photo_not_on_phone');
+  if (err.photo && err.message) return t('offline.err_photo', { message: err.message });
   if (err.message) return err.code ? `${err.message} (${err.code})` : err.message;
-  if (err.code === 'network' || !err.status) return t('err_network');
-  if (err.status >= 500 || err.status === 429) return t('err_server', { status: err.status });
-  return t('err_refused', { status: err.status });
+  if (err.code === 'network' || !err.status) return t('offline.err_network');
+  if (err.status >= 500 || err.status === 429) return t('offline.err_server', { status: err.status });
+  return t('offline.err_refused', { status: err.status });
 }
 
 async function download(id) {

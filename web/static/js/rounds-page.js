@@ -7,16 +7,15 @@
 
 import { dueList } from './rounds-logic.js';
 import { getAll, getMeta, setMeta, transaction } from './store.js';
+import { t } from './i18n.js';
 
 const REFRESH_MS = 60000;
 const section = document.getElementById('due-list');
 
 if (section) {
-  const words = JSON.parse(section.dataset.words || '{}');
   const list = section.querySelector('[data-due-items]');
   const left = section.querySelector('[data-due-left]');
   const source = section.querySelector('[data-due-source]');
-  const w = (key, params = {}) => (words[key] || key).replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
   let position = null;
   let running = false;
 
@@ -32,7 +31,7 @@ if (section) {
       a.textContent = item.code;
       const tag = document.createElement('span');
       tag.className = 'due-state';
-      tag.textContent = w(`state_${item.state}`);
+      tag.textContent = t(`due.state_${item.state}`);
       li.append(a, ' ', tag);
       if (item.window) li.append(` ${item.window.from}–${item.window.to}`);
       return li;
@@ -40,13 +39,13 @@ if (section) {
     if (!result.items.length) {
       const li = document.createElement('li');
       li.className = 'muted';
-      li.textContent = w('none');
+      li.textContent = t('due.none');
       list.append(li);
     }
-    left.textContent = w('left', { n: result.counts.left });
+    left.textContent = t('due.left', { n: result.counts.left });
     section.dataset.left = String(result.counts.left);
     section.dataset.today = result.today;
-    source.textContent = w(from);
+    source.textContent = t(from === 'from_server' ? 'due.from_server' : 'due.from_bundle');
     section.dataset.ready = from;
   };
 
@@ -75,7 +74,7 @@ if (section) {
     try {
       const rounds = await getMeta('rounds');
       if (!rounds) {
-        if (!navigator.onLine) { source.textContent = w('unavailable'); return; }
+        if (!navigator.onLine) { source.textContent = t('due.unavailable'); return; }
         const q = position ? `?lat=${position.lat}&lon=${position.lon}` : '';
         const r = await fetch(`/api/rounds/due${q}`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
         if (r.ok) render(await r.json(), 'from_server');

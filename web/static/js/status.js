@@ -27,7 +27,7 @@ export function mountStatusBar(root) {
   const button = $('[data-sync-now]');
 
   const showNetwork = () => {
-    net.textContent = navigator.onLine ? t('online') : t('offline');
+    net.textContent = navigator.onLine ? t('offline.online') : t('offline.offline');
     net.dataset.state = navigator.onLine ? 'online' : 'offline';
   };
 
@@ -38,17 +38,17 @@ export function mountStatusBar(root) {
       pending = null;
       const c = await counts();
       waiting.textContent = c.records
-        ? `${t('waiting')}: ${t('records', { n: c.records })} · ${t('photos', { n: c.photos })} · ${formatBytes(c.bytes)}`
-        : t('all_synced');
+        ? `${t('offline.waiting')}: ${t('offline.records', { n: c.records })} · ${t('offline.photos', { n: c.photos })} · ${formatBytes(c.bytes)}`
+        : t('offline.all_synced');
       waiting.dataset.records = c.records;
       waiting.dataset.photos = c.photos;
       waiting.dataset.bytes = c.bytes;
       attention.hidden = !c.needsAttention;
-      attention.textContent = t('needs_attention', { n: c.needsAttention });
+      attention.textContent = t('offline.needs_attention', { n: c.needsAttention });
       attention.dataset.count = c.needsAttention;
       // Another user's records on this phone: shown, never sent under this user's account.
       others.hidden = !c.others.length;
-      others.textContent = c.others.map((o) => t('others_waiting', { n: o.records, user: o.name })).join(' · ');
+      others.textContent = c.others.map((o) => t('offline.others_waiting', { n: o.records, user: o.name })).join(' · ');
       others.dataset.records = c.others.reduce((n, o) => n + o.records, 0);
       auth.hidden = !(await getMeta('auth_required'));
     }, 50);
@@ -58,13 +58,13 @@ export function mountStatusBar(root) {
     progressRow.hidden = false;
     if (!detail || !detail.total) {
       bar.removeAttribute('value'); // indeterminate until the first figures arrive
-      progressText.textContent = t('syncing');
+      progressText.textContent = t('offline.syncing');
       return;
     }
     bar.value = Math.min(1, detail.done / detail.total);
     progressText.textContent = detail.phase === 'photos'
-      ? t('sending_photos', { done: formatBytes(detail.done), total: formatBytes(detail.total) })
-      : t('sending_records', { done: detail.done, total: detail.total });
+      ? t('offline.sending_photos', { done: formatBytes(detail.done), total: formatBytes(detail.total) })
+      : t('offline.sending_records', { done: detail.done, total: detail.total });
   };
 
   window.addEventListener('online', showNetwork);
@@ -116,7 +116,7 @@ export async function showEstimate(panel) {
     const r = await apiFetch(`/api/offline/estimate${since ? `?since=${encodeURIComponent(since)}` : ''}`);
     if (!r.ok) return;
     const e = await jsonOf(r);
-    el.textContent = t(since ? 'update_size' : 'download_size', {
+    el.textContent = t(since ? 'offline.update_size' : 'offline.download_size', {
       size: formatBytes(e.bytes), assets: e.assets, defects: e.open_defects, pages: e.pages,
     });
     el.dataset.bytes = String(e.bytes);
@@ -145,6 +145,6 @@ export async function showStorage(root) {
   if (!el || !navigator.storage || !navigator.storage.estimate) return;
   const { usage = 0, quota = 0 } = await navigator.storage.estimate();
   const kept = navigator.storage.persisted ? await navigator.storage.persisted() : false;
-  el.textContent = `${t('storage', { used: formatBytes(usage), quota: formatBytes(quota) })} ${t(kept ? 'persistent' : 'not_persistent')}`;
+  el.textContent = `${t('offline.storage', { used: formatBytes(usage), quota: formatBytes(quota) })} ${t(kept ? 'offline.persistent' : 'offline.not_persistent')}`;
   el.dataset.usage = usage;
 }
