@@ -68,6 +68,11 @@ async def before_page(request: Any) -> None:
     await load_review_count(request)
 
 
+def register_record_kinds() -> None:
+    """The sync API's record kinds, each described by its domain (server/<domain>/records.py)."""
+    register_kinds(INSPECTION, ASSET, COMPLETION, HAZARD, updates=[DEFECT_INSPECTIONS], reach=zone_scope)
+
+
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Litestar:
     """Build the app. Fails at start-up if the standards data does not validate."""
     settings = settings or get_settings()
@@ -79,8 +84,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                                   settings.standards.recheck_seconds)
     # So does a broken scoring rule (standards/scoring/*.yaml): bad weights or bands, unknown keys.
     scoring_rules = load_rules()
-    # The sync API's record kinds, each described by its domain (server/<domain>/records.py).
-    register_kinds(INSPECTION, ASSET, COMPLETION, HAZARD, updates=[DEFECT_INSPECTIONS], reach=zone_scope)
+    register_record_kinds()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

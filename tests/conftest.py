@@ -87,6 +87,15 @@ async def _pg_admin(*statements: str) -> None:
         await conn.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def record_kinds() -> None:
+    """The sync record kinds, as create_app registers them: tests that parse or receive
+    records without an app (sync.protocol, sync.service) see the same kinds, in any order."""
+    from server.app import register_record_kinds
+
+    register_record_kinds()
+
+
 @pytest.fixture(scope="session")
 def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("db"))
