@@ -1,13 +1,12 @@
-# fieldcheck — two commands: `make run` (app + demo site on SQLite) and `make test` (every test,
-# on SQLite and on PostgreSQL). Both create the virtual environment at .venv first.
+# fieldcheck — two commands: `make run` (app + demo site on SQLite) and `make test` (the import
+# contracts and ruff, then every test on SQLite and on PostgreSQL). Both create the virtual environment at .venv first.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: typecheck
-.PHONY: run test install install-test test-deps test-sqlite test-postgresql test-dates bench clean fonts
+.PHONY: run test lint typecheck install install-test test-deps test-sqlite test-postgresql test-dates bench clean fonts
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +37,15 @@ PYTEST := $(PY) -m pytest -n 2
 # database and takes minutes: it runs with the SQLite pass only.
 ON_SQLITE_ONLY := --ignore=tests/browser/test_every_page.py
 
-test: install-test test-deps
+test: install-test test-deps lint
 	FIELDCHECK_TEST_DB=sqlite $(PYTEST)
 	FIELDCHECK_TEST_DB=postgresql $(PYTEST) $(ON_SQLITE_ONLY)
+
+## lint: the one-way imports (import-linter: [tool.importlinter] in pyproject.toml), then ruff
+# ([tool.ruff]); `make test` runs it before the tests, so an upward import fails CI.
+lint: install-test
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 
 ## typecheck: mypy on server/, sync/ and standards/ (settings in pyproject.toml); `make test` runs it first
 typecheck: install-test

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from bench.load import INSPECTORS, PG, drop_database, prepare_database, serving
+from bench.load import INSPECTORS, drop_database, prepare_database, serving
 
 BUDGETS = {"geojson": 300.0, "map": 1000.0, "scores": 2000.0, "pdf": 5000.0, "ingest": 2500.0}
 ZONES = 20
@@ -230,8 +230,8 @@ async def _timed(client: Any, path: str, runs: int, warm_up: bool = True) -> tup
 async def close_months_before(url: str, month: str, n: int = 11) -> float:
     """Close the `n` months before `month` as the demo admin, as a city does each month for
     payment (their trend points are then read frozen); seconds taken."""
-    from server.config import DatabaseSettings
-    from server.db import Database
+    from server.core.config import DatabaseSettings
+    from server.core.db import Database
     from server.scoring.months import Month
     from server.scoring.rules import NoRuleInForce, load_rules
     from server.scoring.service import close_month, closing_in_force, require_site

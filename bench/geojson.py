@@ -33,8 +33,8 @@ async def add_defects(url: str, n: int, seed: int = 7) -> int:
 
     from server.accounts.models import User
     from server.assets.models import Asset
-    from server.config import DatabaseSettings
-    from server.db import Database
+    from server.core.config import DatabaseSettings
+    from server.core.db import Database
     from server.defects.models import ACTIVE_STATUSES, Defect, DefectEvidence
     from server.inspections.models import Inspection
     from server.sites.models import Zone
@@ -83,8 +83,8 @@ async def add_defects(url: str, n: int, seed: int = 7) -> int:
 
 def build_database(directory: Path, n: int) -> tuple[str, int]:
     """A migrated SQLite file with the demo site and `n` extra defects; (url, active defects)."""
-    from server.config import DatabaseSettings
-    from server.db import Database
+    from server.core.config import DatabaseSettings
+    from server.core.db import Database
     from server.demo import load_demo
     from server.migrate import upgrade
 

@@ -33,8 +33,8 @@ async def add_assets(url: str, n: int) -> None:
 
     import server.models  # noqa: F401 - every table, so foreign keys resolve
     from server.assets.models import Asset
-    from server.config import DatabaseSettings
-    from server.db import Database
+    from server.core.config import DatabaseSettings
+    from server.core.db import Database
     from server.sites.models import Zone
 
     db = Database.connect(DatabaseSettings(url=url))

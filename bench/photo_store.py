@@ -20,8 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.photos import photo
-from server.config import get_settings
-from server.db import Database
+from server.core.config import get_settings
+from server.core.db import Database
 from server.migrate import upgrade
 from server.photos.service import Uploader, derived_image, ingest_bytes
 

@@ -34,8 +34,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from server.config import get_settings
-from server.db import Database
+from server.core.config import get_settings
+from server.core.db import Database
 from server.migrate import upgrade
 from server.photos import images
 from server.photos.service import Uploader, ingest_bytes
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
           f" on {cores} idle cores; load average now {os.getloadavg()[0]:.1f}")
     print(f"derived sizes: {derived_ms:.2f} ms vs bare draft thumbnail {bare_ms:.2f} ms = {ratio:.2f}x"
           f"  [budget ≤ {RATIO_BUDGET}x: {'ok' if ok_ratio else 'MISSED'}]")
-    print(f"  for information, photos that must be re-encoded:")
+    print("  for information, photos that must be re-encoded:")
     print(f"  1600 px rotated by EXIF: {turned_ms:.2f} ms vs {turned_bare:.2f} ms = {turned_ms / turned_bare:.2f}x")
     print(f"  4000x3000: {large_ms:.2f} ms vs {large_bare:.2f} ms = {large_ms / large_bare:.2f}x")
     return 0 if ok_rate and ok_ratio else 1

@@ -19,7 +19,6 @@ import asyncio
 import datetime as dt
 import functools
 import http.server
-import json
 import os
 import random
 import statistics
@@ -176,8 +175,8 @@ def baseline_read(path: Path, monday: dt.date) -> float:
 
 
 async def time_report(url: str, monday: dt.date, runs: int) -> list[float]:
-    from server.config import DatabaseSettings
-    from server.db import Database
+    from server.core.config import DatabaseSettings
+    from server.core.db import Database
     from server.rounds.report import week_report
 
     database = Database.connect(DatabaseSettings(url=url))

@@ -25,9 +25,9 @@ from sqlalchemy import create_engine, insert
 
 from server.accounts.models import User
 from server.assets.models import Asset
-from server.config import DatabaseSettings
+from server.core.config import DatabaseSettings
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Database
+from server.core.db import Database
 from server.defects.models import Defect
 from server.inspections.models import ClauseResult, Inspection
 from server.migrate import upgrade

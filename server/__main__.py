@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from server.config import get_settings
+from server.core.config import get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -65,7 +65,7 @@ def _day(text: str) -> dt.date:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from server.db import Database
+    from server.core.db import Database
     from server.demo import DEMO_ACCOUNTS, load_demo
 
     async def run() -> None:
@@ -109,7 +109,7 @@ def _backup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from server.backup import BackupError, backup
-    from server.config import REPO_ROOT
+    from server.core.config import REPO_ROOT
 
     settings = get_settings()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -142,7 +142,7 @@ def _create_user(args: argparse.Namespace) -> int:
     import getpass
 
     from server.accounts.service import UserError, create_user
-    from server.db import Database
+    from server.core.db import Database
 
     password = args.password or getpass.getpass("password: ")
 

@@ -22,45 +22,29 @@ from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import YamlRenderPlugin
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import standards
-from server.accounts.admin import AdminController
-from server.admin.pages import AdminPages
-from server.accounts.controllers import AccountController
 from server.accounts.middleware import SessionErrorMiddleware, SessionUserMiddleware
-from server.assets.api import OfflineController
-from server.assets.pages import QrSheetController
-from server.config import REPO_ROOT, Settings, get_settings
-from server.db import Database
-from server.defects.controllers import SupervisorController
-from server.deps import provide_db
+from server.core.config import REPO_ROOT, Settings, get_settings
+from server.core.db import Database
+from server.core.deps import provide_db
 from server.core.errors import handle_http_exception, handle_internal_error
-from server.health import health
-from server.imports.pages import ImportController
-from server.home import home
-from server.inspections.controllers import InspectorController
-from server.inspections.outbox import outbox_page
-from server.inspections.pages import InspectionPages
-from server.openapi import document_error_bodies
-from server.photos.controllers import PhotoController, PhotoUploadController
-from server.pwa import offline_page, service_worker, web_manifest
-from server.rounds.controllers import RoundsApiController, RoundsPages, WeeklyReportController
-from server.scoring.controllers import ScoresApiController, ScoresController
+from server.core.openapi import document_error_bodies
 from server.scoring.rules import load_rules
-from server.security import add_security_headers
-from server.sites.controllers import choose_site
-from server.web import localtime
-from server.standards_pages.controllers import StandardsController
-from server.standards_admin.api import StandardsSetController
-from server.standards_admin.pages import StandardsAdminPages
+from server.core.security import add_security_headers
+from server.core.web import localtime
 from server.standards_admin.registry import LiveStandards, refresh_before_request
-from server.text import check_request_text
+from server.core.text import check_request_text
 from server.workorders.nav import load_review_count
-from server.workorders.controllers import ContractorController
 from server.workorders.jobs import jobs_lifespan
-from sync.controllers import SyncController
+from server.assets.records import ASSET
+from server.assets.service import zone_scope
+from server.defects.records import DEFECT_INSPECTIONS
+from server.inspections.records import HAZARD, INSPECTION
+from server.routes import route_handlers
+from server.workorders.records import COMPLETION
+from sync.registry import register_kinds
 
 WEB = REPO_ROOT / "web"
 
@@ -78,10 +62,15 @@ def _template_engine(directory: Path) -> JinjaTemplateEngine:
 
 
 async def before_page(request: Any) -> None:
-    """Litestar `before_request`: the one text rule for URLs (server/text.py), then the count
+    """Litestar `before_request`: the one text rule for URLs (server/core/text.py), then the count
     of orders to review for a staff member's page (server/workorders/nav.py)."""
     await check_request_text(request)
     await load_review_count(request)
+
+
+def register_record_kinds() -> None:
+    """The sync API's record kinds, each described by its domain (server/<domain>/records.py)."""
+    register_kinds(INSPECTION, ASSET, COMPLETION, HAZARD, updates=[DEFECT_INSPECTIONS], reach=zone_scope)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Litestar:
@@ -95,6 +84,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                                   settings.standards.recheck_seconds)
     # So does a broken scoring rule (standards/scoring/*.yaml): bad weights or bands, unknown keys.
     scoring_rules = load_rules()
+    register_record_kinds()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -113,37 +103,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             await app.state.db.dispose()
 
     app = Litestar(
-        route_handlers=[
-            home,
-            health,
-            AccountController,
-            AdminController,
-            ImportController,
-            AdminPages,
-            choose_site,
-            InspectorController,
-            InspectionPages,
-            SupervisorController,
-            QrSheetController,
-            ContractorController,
-            StandardsController,
-            StandardsAdminPages,
-            StandardsSetController,
-            ScoresController,
-            ScoresApiController,
-            RoundsPages,
-            RoundsApiController,
-            WeeklyReportController,
-            SyncController,
-            OfflineController,
-            PhotoUploadController,
-            PhotoController,
-            service_worker,
-            web_manifest,
-            offline_page,
-            outbox_page,
-            create_static_files_router(path="/static", directories=[WEB / "static"], include_in_schema=False),
-        ],
+        route_handlers=route_handlers(),  # every URL prefix and its module: server/routes.py
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan, jobs_lifespan],
         state=State({"settings": settings, "standards": standards_set, "scoring_rules": scoring_rules}),

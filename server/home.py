@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Redirect
 
-from server.web import current_user
+from server.core.identity import current_user
 
 LANDING = {
     "inspector": "/inspect",

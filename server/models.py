@@ -3,9 +3,9 @@
 from server.accounts.models import Role, SignInLimit, User, UserSession, UserZone  # noqa: F401
 from server.accounts.devices import Device  # noqa: F401  (phones by name)
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
+from server.core.audit.models import AuditEvent
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Base
+from server.core.db import Base
 from server.defects.models import Defect, DefectEvidence
 from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
 from server.photos.models import Photo

@@ -18,8 +18,8 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from server.config import REPO_ROOT
-from server.web import render
+from server.core.config import REPO_ROOT
+from server.core.web import render
 
 STATIC_ROOT = REPO_ROOT / "web" / "static"
 SW_FILE = STATIC_ROOT / "sw.js"

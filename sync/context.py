@@ -5,7 +5,7 @@ assets, active defects, photos — loaded in a few queries for the whole batch a
 to date as records are planned, so that an asset created early in a batch can be
 inspected later in it and a second failing inspection finds the defect the first opened.
 
-A domain service turns one record into a `Plan`: the rows to insert, the defect updates,
+A domain service turns one record into a `Plan`: the rows to insert, the row updates,
 the audit events and the result, without writing anything. `sync.service` writes plans.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from litestar import Request
 from shapely.geometry.base import BaseGeometry
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from standards import NoStandardInForce, Standard, StandardsSet
 
 
@@ -90,13 +90,17 @@ class Plan:
 
     result: dict[str, Any]
     inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    defect_updates: list[dict[str, Any]] = field(default_factory=list)
+    updates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by RowUpdate name (sync/registry.py)
     audit: list[AuditEntry] = field(default_factory=list)
     assets: list[AssetInfo] = field(default_factory=list)
     defects: list[ActiveDefect] = field(default_factory=list)
 
     def insert(self, table: str, row: dict[str, Any]) -> None:
         self.inserts.setdefault(table, []).append(row)
+
+    def update(self, name: str, row: dict[str, Any]) -> None:
+        """Ask for the registered row update `name` (sync/registry.py) with `row`'s parameters."""
+        self.updates.setdefault(name, []).append(row)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 The request bodies are read raw and parsed by sync.protocol, so every refusal carries a
 stable code, the field at fault and a message in the user's language; their shapes are
-documented in the OpenAPI schema by hand (`server.openapi.with_request_body`).
+documented in the OpenAPI schema by hand (`server.core.openapi.with_request_body`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from litestar import Controller, Request, Response, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
-from server.accounts.guards import role_in
-from server.deps import DbSession
-from server.openapi import with_request_body
-from server.web import current_user, request_language
-from server.workorders.sync_completion import refuse_other_kinds  # work orders: completion kind
+from server.core.guards import role_in
+from server.core.deps import DbSession
+from server.core.openapi import with_request_body
+from server.core.web import request_language
+from server.core.identity import signed_in_user
+from sync.registry import refuse_kinds_not_for
 from sync.protocol import MAX_BATCH_BYTES, MAX_RECORD_BYTES, parse_batch, parse_single
 from sync.schemas import AssetBody, InspectionBody, RecordResult, SyncBatchIn, SyncBatchResult, inline_schema
 from sync.service import caller_for, receive_records
@@ -77,8 +78,8 @@ class SyncController(Controller):
     )
     async def batch(self, request: Request[Any, Any, Any], db: DbSession) -> SyncBatchResult:
         records = parse_batch(await request.body())
-        refuse_other_kinds(_user(request), records)  # work orders: contractors send only completions
-        caller = await caller_for(db, _user(request), request)
+        refuse_kinds_not_for(signed_in_user(request), records)  # contractors send only completions
+        caller = await caller_for(db, signed_in_user(request), request)
         results = await receive_records(db, caller, request.app.state.standards, records, request_language(request))
         return SyncBatchResult(results)
 
@@ -95,13 +96,7 @@ class SyncController(Controller):
         self, request: Request[Any, Any, Any], db: DbSession, kind: FromPath[str], record_id: FromPath[str]
     ) -> Response[RecordResult]:
         record = parse_single(kind, record_id, await request.body())
-        refuse_other_kinds(_user(request), [record])  # work orders: contractors send only completions
-        caller = await caller_for(db, _user(request), request)
+        refuse_kinds_not_for(signed_in_user(request), [record])
+        caller = await caller_for(db, signed_in_user(request), request)
         (result,) = await receive_records(db, caller, request.app.state.standards, [record], request_language(request))
         return Response(content=result, status_code=result.status)
-
-
-def _user(request: Request[Any, Any, Any]) -> Any:
-    user = current_user(request)
-    assert user is not None  # the guard let only signed-in users through
-    return user

@@ -13,8 +13,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from server.core.validation import Checker, ahead, has_offset, is_number, is_sha256, moment
-from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY, unstorable
+from server.core.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY, unstorable
+from server.core.sha256 import is_sha256
+from server.core.validation import Checker, ahead, has_offset, is_number, moment
 
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 MAX_ACCURACY_M = 100_000.0  # a position worse than 100 km is no position
@@ -86,7 +87,7 @@ class BodyChecker(Checker):
         if len(value) > max_length:
             self.add(f"body.{name}", "too_long", "sync.too_long", max=max_length)
             return None
-        if unstorable(value):  # the one text rule (server/text.py), on both backends alike
+        if unstorable(value):  # the one text rule (server/core/text.py), on both backends alike
             self.add(f"body.{name}", TEXT_CODE, TEXT_KEY)
             return None
         return value

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime, utcnow
+from server.core.db import Base, JSONType, UTCDateTime, utcnow
 
 
 class SyncReceipt(Base):

@@ -18,12 +18,12 @@ from typing import Any
 
 import msgspec
 
-from server.core.error_codes import lookup
 from server.core.errors import AppError
+from server.core.text import raw_json_may_hold_unstorable, unstorable_paths
+from sync.registry import kind_names
+from server.core.error_codes import lookup
 from server.core.validation import Problem
-from server.text import raw_json_may_hold_unstorable, unstorable_paths
 
-KINDS = ("inspection", "asset", "completion", "hazard")  # work orders: completion kind (server/workorders/sync_completion.py); hazard: server/inspections/hazards.py
 MAX_RECORDS = 200
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024
@@ -37,7 +37,7 @@ class SyncRecord:
     id: uuid.UUID
     body: Any
     content_hash: str
-    # Paths (`body.…`) of text the server cannot store (server/text.py): the record is
+    # Paths (`body.…`) of text the server cannot store (server/core/text.py): the record is
     # refused per field with `bad_text`, the rest of the batch unaffected.
     bad_text: tuple[str, ...] = ()
 
@@ -119,8 +119,9 @@ def parse_json(raw: bytes) -> Parsed:
 
 
 def parse_kind(kind: Any, where: str) -> str:
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise AppError("unknown_kind", field=where, kinds=", ".join(KINDS))
+    kinds = kind_names()  # registered by the domains at app start (sync/registry.py)
+    if not isinstance(kind, str) or kind not in kinds:
+        raise AppError("unknown_kind", field=where, kinds=", ".join(kinds))
     return kind
 
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from server.core.sha256 import PATTERN as SHA256_PATTERN
+
 # -- answers --------------------------------------------------------------------------------
 
 
@@ -50,7 +52,7 @@ class RecordResult(Struct, omit_defaults=True):
     """The answer for one record; `status` is what PUT /api/sync/{kind}/{id} answers with."""
 
     id: uuid.UUID
-    kind: Literal["inspection", "asset", "completion"]  # work orders: completion kind
+    kind: Annotated[str, Meta(description="the record's kind, as sent (sync/registry.py)")]
     status: Annotated[int, Meta(description="201 created, 200 duplicate, 409, 422 or 428")]
     outcome: Literal["created", "duplicate", "conflict", "invalid", "photos_missing"]
     result: InspectionResult | AssetResult | None = None  # work orders: a completion answers with its CompletionResult
@@ -75,7 +77,7 @@ class PositionIn(Struct):
 
 
 class PhotoRefIn(Struct):
-    sha256: Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Meta(pattern=SHA256_PATTERN)]
     damage_index: Annotated[int | None, Meta(description="index into damages, or null")] = None
 
 

@@ -4,7 +4,7 @@ For every record, in order:
 1. a receipt under its id? Same kind, content hash and user: a duplicate, answered with
    the stored result. Otherwise: 409 `record_conflict`, nothing changed (the attempt is
    written to the audit trail for review).
-2. otherwise the kind's service checks and plans it (`plan_inspection`, `plan_asset`);
+2. otherwise the kind's service checks and plans it (the kind's `plan`, sync/registry.py);
    a refusal (422, 428) stores nothing and leaves no receipt, so it may be sent again.
 3. a plan is stored with a receipt holding its result.
 
@@ -23,63 +23,47 @@ from typing import Any, cast
 
 import msgspec
 from litestar import Request
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
-from server.assets.models import Asset
-from server.assets.service import load_assets, plan_asset, zone_scope
-from server.audit.models import AuditEvent
-from server.audit.service import DEVICE_HEADER, bounded_excerpt
-from server.db import utcnow
-from server.defects.models import Defect, DefectEvidence
-from server.defects.service import load_active_defects
+from server.core.audit.models import AuditEvent
+from server.core.audit.service import DEVICE_HEADER, bounded_excerpt
+from server.core.db import Base, utcnow
+from server.core.identity import CurrentUser
+from server.core.security import client_address
+from server.core.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
 from server.core.i18n import translate
-from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
-from server.inspections.service import plan_inspection, referenced_asset_id, referenced_photos
-from server.photos.models import Photo
-from server.security import client_address
-from server.text import CODE as TEXT_CODE, MESSAGE_KEY as TEXT_KEY
 from standards import Standard, StandardsSet
-from server.workorders.sync_completion import CompletionResult, plan_completion  # work orders: completion kind
-from server.inspections.hazards import HazardResult, plan_hazard  # hazards: problems no clause covers
 from server.core.validation import Problem
 from sync.bulk import BulkInsert
 from sync.context import AuditEntry, BatchState, Caller, Plan, Receipt
 from sync.labels import error_words
 from sync.models import SyncReceipt
 from sync.protocol import RecordRefused, SyncRecord, invalid
-from sync.schemas import AssetResult, FieldError, InspectionResult, RecordResult
+from sync.registry import reach, record_kind, record_kinds, row_updates
+from sync.schemas import FieldError, RecordResult
 
 log = logging.getLogger("fieldcheck.sync")
 
-# Insert order follows the foreign keys.
-TABLES: dict[str, BulkInsert] = {
-    name: BulkInsert(cast(Table, model.__table__))
-    for name, model in [
-        ("assets", Asset), ("inspections", Inspection), ("clause_results", ClauseResult),
-        ("inspection_photos", InspectionPhoto), ("defects", Defect), ("defect_evidence", DefectEvidence),
-        ("sync_receipts", SyncReceipt),
-    ]
-}
 AUDIT_EVENTS = BulkInsert(cast(Table, AuditEvent.__table__))
-DEFECT_UPDATE = (
-    update(TABLES["defects"].table)
-    .where(TABLES["defects"].table.c.id == bindparam("b_id"))
-    .values(last_inspection_id=bindparam("b_last"), passed_inspection_id=bindparam("b_passed"))
-)
+_BULK: dict[str, BulkInsert] = {}  # by table name, in foreign-key order (parents first)
+
+
+def _tables(names: set[str]) -> list[BulkInsert]:
+    """The tables the plans insert into (the receipts among them), parents before children."""
+    if not names <= _BULK.keys():  # first use, or a table not seen before: sort the metadata once more
+        known = dict(_BULK)
+        _BULK.clear()
+        _BULK.update((t.name, known.get(t.name) or BulkInsert(t)) for t in Base.metadata.sorted_tables)
+    return [table for name, table in _BULK.items() if name in names]
+
+
 # Built once (a batch runs them on every request), bound with the batch's ids.
 RECEIPTS = select(
     SyncReceipt.id, SyncReceipt.kind, SyncReceipt.user_id, SyncReceipt.content_hash, SyncReceipt.status,
     SyncReceipt.result,
 ).where(SyncReceipt.id.in_(bindparam("ids", expanding=True)))
-PHOTOS_HELD = select(Photo.sha256).where(Photo.sha256.in_(bindparam("hashes", expanding=True)))
-RESULT_TYPES: dict[str, type[Any]] = {
-    "inspection": InspectionResult, "asset": AssetResult,
-    "completion": CompletionResult,  # work orders: completion kind
-    "hazard": HazardResult,  # hazards: problems no clause covers
-}
 OUTCOMES = {409: "conflict", 422: "invalid", 428: "photos_missing"}
 REDO_ATTEMPTS = 3
 
@@ -88,7 +72,7 @@ async def caller_for(db: AsyncSession, user: CurrentUser, request: Request[Any, 
     """Who is syncing, from which device (X-Device-Id), and the zones they may reach."""
     device = request.headers.get(DEVICE_HEADER) if request is not None else None
     return Caller(user=user, device_id=(device or None) and device[:64], now=utcnow(),
-                  zone_ids=await zone_scope(db, user), request=request)
+                  zone_ids=await reach(db, user), request=request)
 
 
 async def receive_records(
@@ -167,16 +151,13 @@ async def load_state(
     for row in await db.execute(RECEIPTS, {"ids": ids}):
         state.receipts[row[0]] = Receipt(*row[1:])
     unreceipted = [i for i in ids if i not in state.receipts]
+    kinds = record_kinds()
     if careful and unreceipted:
-        for model in (Inspection, Asset):
+        for model in dict.fromkeys(k.stored_as for k in kinds if k.stored_as is not None):
             state.taken_ids.update((await db.execute(select(model.id).where(model.id.in_(unreceipted)))).scalars())
-    inspections = [r.body for r in records if r.kind == "inspection"]
-    asset_ids = list({a for a in map(referenced_asset_id, inspections) if a is not None})
-    state.assets = await load_assets(db, asset_ids)
-    state.defects = await load_active_defects(db, list(state.assets))
-    hashes = list({h for body in inspections for h in referenced_photos(body)})
-    if hashes:
-        state.photos = set((await db.execute(PHOTOS_HELD, {"hashes": hashes})).scalars())
+    for kind in kinds:
+        if kind.prepare is not None:
+            await kind.prepare(db, state, [r.body for r in records if r.kind == kind.name])
     return state
 
 
@@ -186,8 +167,8 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
     if receipt is not None or record.id in state.taken_ids:
         if (receipt is not None and receipt.kind == record.kind and receipt.content_hash == record.content_hash
                 and receipt.user_id == state.caller.user.id):
-            stored = msgspec.convert(receipt.result, RESULT_TYPES[receipt.kind])
-            return RecordResult(record.id, record.kind, 200, "duplicate", result=stored), None  # type: ignore[arg-type]
+            stored = msgspec.convert(receipt.result, record_kind(receipt.kind).result)
+            return RecordResult(record.id, record.kind, 200, "duplicate", result=stored), None
         conflict = RecordRefused("record_conflict")
         audit = Plan(result={}, audit=[AuditEntry("sync.conflict", record.kind, str(record.id), {
             "received_hash": record.content_hash, "stored_hash": receipt.content_hash if receipt else None,
@@ -198,14 +179,7 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
         return refused(record, invalid([Problem(p, TEXT_CODE, TEXT_KEY) for p in record.bad_text]), lang,
                        state.standards.current()), None
     try:
-        if record.kind == "inspection":
-            plan = plan_inspection(state, record)
-        elif record.kind == "completion":  # work orders: completion kind (written at once, in a SAVEPOINT)
-            plan = await plan_completion(db, state, record, lang)
-        elif record.kind == "hazard":  # hazards: problems no clause covers
-            plan = await plan_hazard(db, state, record)
-        else:
-            plan = await plan_asset(db, state, record)
+        plan = await record_kind(record.kind).plan(db, state, record, lang)
     except RecordRefused as exc:
         return refused(record, exc, lang, state.standards.current()), None
     caller = state.caller
@@ -215,8 +189,8 @@ async def _process(db: AsyncSession, state: BatchState, record: SyncRecord, lang
     })
     state.apply(plan)
     state.receipts[record.id] = Receipt(record.kind, caller.user.id, record.content_hash, 201, plan.result)
-    created = msgspec.convert(plan.result, RESULT_TYPES[record.kind])
-    return RecordResult(record.id, record.kind, 201, "created", result=created), plan  # type: ignore[arg-type]
+    created = msgspec.convert(plan.result, record_kind(record.kind).result)
+    return RecordResult(record.id, record.kind, 201, "created", result=created), plan
 
 
 def refused(record: SyncRecord, exc: RecordRefused, lang: str, standard: Standard | None = None) -> RecordResult:
@@ -237,15 +211,16 @@ def refused(record: SyncRecord, exc: RecordRefused, lang: str, standard: Standar
 async def _write(db: AsyncSession, caller: Caller, plans: list[Plan]) -> None:
     """Store plans: one INSERT per table (many rows), the defect updates, the audit events."""
     connection = await db.connection()
-    for name, table in TABLES.items():
-        rows = [row for plan in plans for row in plan.inserts.get(name, ())]
-        if name == "defects":
+    for table in _tables({name for plan in plans for name in plan.inserts}):
+        rows = [row for plan in plans for row in plan.inserts.get(table.table.name, ())]
+        if table.table.name == "defects":
             # Concurrent batches take the unique-index locks in one order: no deadlock cycle.
             rows.sort(key=lambda r: (str(r["asset_id"]), r["clause_id"]))
         await table.execute(connection, rows)
-    updates = sorted((u for plan in plans for u in plan.defect_updates), key=lambda u: str(u["b_id"]))
-    if updates:
-        await connection.execute(DEFECT_UPDATE, updates)
+    for update in row_updates():
+        rows = sorted((row for plan in plans for row in plan.updates.get(update.name, ())), key=update.order)
+        if rows:
+            await connection.execute(update.statement, rows)
     await AUDIT_EVENTS.execute(connection, [_audit_row(caller, entry) for plan in plans for entry in plan.audit])
 
 

@@ -23,8 +23,8 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from server.config import DatabaseSettings, get_settings
-from server.db import Database
+from server.core.config import DatabaseSettings, get_settings
+from server.core.db import Database
 from server.migrate import upgrade
 
 BACKEND = os.environ.get("FIELDCHECK_TEST_DB", "sqlite")
@@ -87,6 +87,15 @@ async def _pg_admin(*statements: str) -> None:
         await conn.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def record_kinds() -> None:
+    """The sync record kinds, as create_app registers them: tests that parse or receive
+    records without an app (sync.protocol, sync.service) see the same kinds, in any order."""
+    from server.app import register_record_kinds
+
+    register_record_kinds()
+
+
 @pytest.fixture(scope="session")
 def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("db"))
@@ -133,7 +142,7 @@ def demo_database_url(database_factory: DatabaseFactory) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test reads settings afresh, with media under its own tmp folder."""
-    from server.workorders.settings import get_workorder_settings
+    from server.core.workorder_settings import get_workorder_settings
 
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
     monkeypatch.setenv("MEDIA_STORE", "folder")  # a bucket only where a test asks (`media_store`)

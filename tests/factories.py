@@ -9,7 +9,7 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.accounts.passwords import hash_password
 from server.contractors.models import Contractor
-from server.db import Database
+from server.core.db import Database
 from server.sites.models import Site, UserSite, Zone
 
 PASSWORD = "Test-pass-2026"

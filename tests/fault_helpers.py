@@ -29,8 +29,8 @@ from sqlalchemy import func, select
 
 from server.accounts.models import UserZone
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.defects.models import Defect, DefectEvidence
 from server.inspections.models import ClauseResult, Inspection
 from sync.models import SyncReceipt

@@ -245,14 +245,14 @@ async def signed_in_api(client: AsyncTestClient, database: Any, username: str, r
 
 
 def media_root() -> Path:
-    from server.config import get_settings
+    from server.core.config import get_settings
 
     return get_settings().media.root
 
 
 def photo_store() -> Any:
     """The store the app keeps finished photos in (MEDIA_STORE: folder or a bucket)."""
-    from server.config import get_settings
+    from server.core.config import get_settings
     from server.photos.service import store_of
 
     return store_of(get_settings())

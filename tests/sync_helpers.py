@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from server.accounts.models import UserZone
-from server.db import Database
+from server.core.db import Database
 from server.photos.models import Photo
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, add_user

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from server.accounts.models import User, UserSession, UserZone
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
+from server.core.audit.models import AuditEvent
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Database
+from server.core.db import Database
 from server.sites.models import Site, UserSite, Zone
 from tests.conftest import make_client, sign_in
 from tests.factories import PASSWORD

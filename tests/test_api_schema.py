@@ -24,8 +24,8 @@ from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from server.app import create_app
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.workorders import service
 from tests.factories import PASSWORD
 from tests.workorder_helpers import build_world

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar.testing import AsyncTestClient
 
-from server.db import Database
+from server.core.db import Database
 from tests.conftest import csrf_token, make_client, sign_in
 from tests.factories import PASSWORD, add_user
 
@@ -50,7 +50,7 @@ async def test_htmx_is_vendored_with_its_licence(client: AsyncTestClient) -> Non
 
 
 async def test_static_files_cannot_escape_their_folder(client: AsyncTestClient) -> None:
-    for path in ("/static/../server/config.py", "/static/%2e%2e/server/config.py", "/static/..%2fserver%2fconfig.py"):
+    for path in ("/static/../server/core/config.py", "/static/%2e%2e/server/core/config.py", "/static/..%2fserver%2fconfig.py"):
         response = await client.get(path)
         assert response.status_code in (400, 404), path
         assert b"SECRET_KEY" not in response.content

@@ -7,10 +7,9 @@ import datetime as dt
 import re
 
 import pytest
-from litestar.testing import AsyncTestClient
 
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.workorders import service
 from tests.conftest import make_client
 from tests.workorder_helpers import World, build_world, signed_in

@@ -8,9 +8,9 @@ import json
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from server.audit.models import AuditEvent
-from server.audit.service import EXCERPT_CHARS
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.audit.service import EXCERPT_CHARS
+from server.core.db import Database
 from tests.factories import add_site_with_asset
 from tests.sync_helpers import api_headers, inspection, phone, record, send
 

@@ -7,8 +7,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from server.accounts.models import UserSession
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from tests.conftest import csrf_token, sign_in
 from tests.factories import PASSWORD, add_user
 

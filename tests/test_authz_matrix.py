@@ -31,13 +31,13 @@ from server.accounts.models import User, UserZone
 from server.accounts.passwords import hash_password
 from server.sites.models import Site, UserSite
 from server.app import create_app
-from server.audit.models import AuditEvent
-from server.config import DatabaseSettings, get_settings
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.config import DatabaseSettings, get_settings
+from server.core.db import Database
 from server.defects.models import Defect
 from server.inspections.models import InspectionPhoto
 from server.workorders import service
-from server.workorders.settings import get_workorder_settings
+from server.core.workorder_settings import get_workorder_settings
 from tests import test_role_isolation
 from tests.conftest import DatabaseFactory, csrf_token, sign_in
 from tests.factories import PASSWORD

@@ -15,8 +15,8 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from tests.conftest import BACKEND, DatabaseFactory, _pg_admin, csrf_token, make_client, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ async def test_backup_while_writing_then_restore_into_a_fresh_database(
 ) -> None:
     import asyncio
 
-    from server.audit.models import AuditEvent
+    from server.core.audit.models import AuditEvent
 
     media = tmp_path / "media"
     (media / "ab" / "cd").mkdir(parents=True)

@@ -1,5 +1,5 @@
 """Every CSV the app serves comes from one writer that no spreadsheet can be made to run
-(server/csvfile.py). The routes are taken from the app itself, so a new CSV is covered at once."""
+(server/core/csvfile.py). The routes are taken from the app itself, so a new CSV is covered at once."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from server.app import create_app
-from server.csvfile import FORMULA_STARTS, csv_bytes, neutralise
-from server.db import Database
+from server.core.csvfile import FORMULA_STARTS, csv_bytes, neutralise
+from server.core.db import Database
 from tests.conftest import sign_in
 from tests.factories import PASSWORD
 from tests.test_scoring_example import build_example

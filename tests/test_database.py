@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from server.audit.models import AuditEvent
-from server.db import Database, utcnow
+from server.core.audit.models import AuditEvent
+from server.core.db import Database, utcnow
 from server.defects.models import Defect
 from server.inspections.models import Inspection
 from server.migrate import alembic_config, upgrade

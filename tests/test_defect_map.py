@@ -18,15 +18,15 @@ from litestar.datastructures import MultiDict
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
-from server.config import DatabaseSettings
+from server.core.config import DatabaseSettings
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Database, utcnow
+from server.core.db import Database, utcnow
 from server.defects.filters import DefectFilter
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.defects.queries import LIST_LIMIT
 from server.core.errors import AppError
 from server.sites.models import Zone
-from server.csvfile import neutralise
+from server.core.csvfile import neutralise
 from server.workorders.models import WorkOrder
 from tests.conftest import make_client, sign_in
 from tests.workorder_helpers import api_headers, build_world, signed_in
@@ -89,7 +89,7 @@ async def test_the_map_page_obeys_the_content_security_policy(supervisor: AsyncT
 
 
 async def test_a_tile_server_is_let_in_only_when_configured(demo_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from server.config import get_settings
+    from server.core.config import get_settings
     from tests.conftest import make_client
 
     monkeypatch.setenv("MAP_TILE_URL", "https://{s}.tiles.example.org/{z}/{x}/{y}.png")

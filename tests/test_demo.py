@@ -18,10 +18,10 @@ import standards
 from server.accounts.models import Role, User, UserZone
 from server.accounts.passwords import password_problem, verify_password
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
-from server.config import DatabaseSettings
+from server.core.audit.models import AuditEvent
+from server.core.config import DatabaseSettings
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Database
+from server.core.db import Database
 from server.defects.models import ACTIVE_STATUSES, DEFECT_STATUSES, Defect, DefectEvidence
 from server.demo import DEMO_ACCOUNTS, build_demo, load_demo
 from server.demo.orders import RESPONSE_TIMES, SEVERITY_RANK
@@ -247,7 +247,7 @@ async def test_defects_follow_the_inspections(loaded, demo_database):
 
 async def test_work_orders_in_every_state_for_the_covering_contractor(loaded, demo_database):
     orders = {o.id: o for (o,) in await rows(demo_database, select(WorkOrder))}
-    assert set(o.status for o in orders.values()) == set(WORK_ORDER_STATUSES)
+    assert {o.status for o in orders.values()} == set(WORK_ORDER_STATUSES)
     supervisor = (await rows(demo_database, select(User.id).where(User.username == "supervisor")))[0][0]
     covers = defaultdict(set)
     for contract_id, zone_id, category in await rows(

@@ -11,7 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-SETTINGS_FILES = [ROOT / "server" / "config.py", *sorted((ROOT / "server").glob("*/settings.py"))]
+SETTINGS_FILES = [ROOT / "server" / "core" / "config.py", ROOT / "server" / "core" / "workorder_settings.py",
+                  *sorted((ROOT / "server").glob("*/settings.py"))]
 
 
 def _settings_source() -> str:
@@ -19,7 +20,7 @@ def _settings_source() -> str:
 
 
 def _setting_variables() -> set[str]:
-    """Every environment variable a settings dataclass reads (server/config.py and each
+    """Every environment variable a settings dataclass reads (server/core/config.py and each
     domain's settings.py)."""
     names = set(re.findall(r'_env(?:_bool|_int|_float)?\("([A-Z_]+)"', _settings_source()))
     assert len(names) >= 10

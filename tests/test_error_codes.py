@@ -95,7 +95,7 @@ class Scan:
         self.passed_on_used: set[tuple[str, str]] = set()
         for path, tree in trees.items():
             names = dict(self.constants[path])
-            for node in tree.body:  # `from server.text import CODE as TEXT_CODE`
+            for node in tree.body:  # `from server.core.text import CODE as TEXT_CODE`
                 if isinstance(node, ast.ImportFrom) and node.module:
                     theirs = self.constants.get(_module_path(node.module), {})
                     for alias in node.names:

@@ -30,8 +30,8 @@ import asyncpg
 import httpx
 import pytest
 
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.defects.models import Defect
 from server.inspections.models import Inspection
 from sync.models import SyncReceipt

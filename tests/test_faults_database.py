@@ -35,8 +35,8 @@ import asyncpg
 import httpx
 import pytest
 
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.inspections.models import Inspection
 from server.migrate import upgrade
 from tests.browser.conftest import free_port

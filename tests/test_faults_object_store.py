@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.photos.models import Photo
 from server.photos.settings import StoreSettings
 from server.photos.stores import BucketStore, expected_sha256

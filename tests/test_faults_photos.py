@@ -25,8 +25,8 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from server.config import DatabaseSettings, get_settings
-from server.db import Database
+from server.core.config import DatabaseSettings, get_settings
+from server.core.db import Database
 from server.photos import images
 from server.photos.models import Photo
 from server.photos.settings import get_upload_settings

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from server.accounts.models import User, UserZone
-from server.db import Database, utcnow
+from server.core.db import Database, utcnow
 from server.defects.models import Defect
 from server.inspections.models import Inspection, InspectionPhoto
 from server.sites.models import Site
 from server.workorders import service
-from server.workorders.geo import offset
+from server.core.geo import offset
 from sync.models import SyncReceipt
 from tests.conftest import make_client
 from tests.sync_helpers import api_headers

@@ -11,8 +11,8 @@ from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.defects.models import Defect
 from server.demo import load_demo
 from server.workorders.models import WorkOrder

@@ -20,9 +20,9 @@ from pyproj import Transformer
 from sqlalchemy import func, select
 
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.imports.crs import wgs84_to_bd09, wgs84_to_gcj02
 from server.imports.export import export_register
 from server.imports.service import ImportOptions, ImportProblem, run_import

@@ -19,8 +19,8 @@ import standards
 from server.assets.models import Asset
 from server.assets.pages import qr_svg
 from server.assets.queries import FINDER_LIMIT
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.inspections.models import Inspection
 from server.sites.models import Zone

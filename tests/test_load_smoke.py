@@ -18,8 +18,8 @@ from typing import TypeVar
 
 from sqlalchemy import func, select
 
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.demo import load_demo
 from server.inspections.models import Inspection, InspectionPhoto
 from server.photos.models import Photo

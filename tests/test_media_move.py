@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from server.config import get_settings
-from server.db import Database
+from server.core.config import get_settings
+from server.core.db import Database
 from server.photos.service import Uploader, ingest_bytes
 from server.photos.settings import StoreSettings
 from server.photos.stores import BucketStore, FolderStore, PhotoStore

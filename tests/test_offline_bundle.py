@@ -13,12 +13,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from server.assets.models import Asset
-from server.audit.service import record_event
-from server.db import Database, utcnow
+from server.core.audit.service import record_event
+from server.core.db import Database, utcnow
 from server.defects.models import Defect
 from server.inspections.models import Inspection
-from server.workorders.geo import offset
-from server.workorders.settings import get_workorder_settings
+from server.core.geo import offset
+from server.core.workorder_settings import get_workorder_settings
 from tests.conftest import sign_in
 from tests.factories import add_site_with_asset, add_user
 from tests.sync_helpers import FAILING_SE1, add_asset, add_zone, inspection, phone, record, send

@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from server.db import Database
+from server.core.db import Database
 from server.defects.models import Defect
 from server.inspections.models import Inspection
 from tests.factories import add_site_with_asset

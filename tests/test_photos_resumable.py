@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from server.db import Database
+from server.core.db import Database
 from server.photos.models import Photo
 from tests.photo_helpers import (
     assert_nothing_stored,

@@ -15,7 +15,7 @@ from server.sites.models import Site, UserSite
 
 from server.accounts.models import User
 from server.contractors.models import Contract
-from server.db import Database
+from server.core.db import Database
 from server.defects.models import Defect, DefectEvidence
 from server.inspections.models import Inspection, InspectionPhoto
 from server.accounts.passwords import hash_password

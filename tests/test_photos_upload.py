@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 from sqlalchemy import select
 
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.photos import storage
 from server.photos.models import Photo
 from tests.photo_helpers import (
@@ -100,7 +100,7 @@ async def test_one_photo_sent_twice_at_once_is_stored_once(database: Database, m
     """Two phones (or two tabs) racing with the same photo: one row, both answered with it."""
     import asyncio
 
-    from server.config import get_settings
+    from server.core.config import get_settings
     from server.photos.service import Uploader, ingest_bytes
 
     data = jpeg(image=photo_like(800, 600))
@@ -196,7 +196,7 @@ async def test_the_pixel_limit_comes_from_the_settings(
     client: AsyncTestClient, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     headers = await signed_in_api(client, database, "ivy", "inspector")
-    from server.config import get_settings
+    from server.core.config import get_settings
 
     monkeypatch.setenv("MAX_IMAGE_PIXELS", "100000")
     get_settings.cache_clear()

@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from server.db import Database, utcnow
+from server.core.db import Database, utcnow
 from server.core.errors import AppError
 from server.inspections.models import InspectionPhoto
 from server.photos.models import Photo
 from server.defects.models import Defect
 from server.workorders import service
 from server.workorders.completion import complete_order
-from server.workorders.geo import offset
+from server.core.geo import offset
 from server.workorders.models import WorkOrder
-from server.workorders.settings import get_workorder_settings
+from server.core.workorder_settings import get_workorder_settings
 from tests.conftest import make_client
 from tests.workorder_helpers import World, build_world, iso, signed_in
 

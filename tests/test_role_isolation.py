@@ -18,7 +18,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
-from server.db import Database
+from server.core.db import Database
 from server.workorders import service
 from tests.conftest import csrf_token, make_client
 from tests.workorder_helpers import World, build_world, signed_in

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from server.accounts.models import UserZone
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.inspections.models import Inspection
 from server.rounds import jobs as round_jobs
 from server.rounds.models import MissedRound, RoundAlert, RoundSchedule
@@ -252,7 +252,7 @@ async def test_adherence_and_the_weekly_report(client: AsyncTestClient, database
 def test_the_cli_prints_the_weekly_report(database_url: str, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     from server.__main__ import main
-    from server.config import get_settings
+    from server.core.config import get_settings
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     get_settings.cache_clear()

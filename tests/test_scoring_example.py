@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from server.accounts.models import User
 from server.assets.models import Asset
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Database
+from server.core.db import Database
 from server.defects.models import Defect
 from server.inspections.models import ClauseResult, Inspection
 from server.scoring.months import Month

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
-from server.db import Database
+from server.core.db import Database
 from tests.conftest import DEMO_TODAY, sign_in
 from tests.factories import PASSWORD
 from tests.test_scoring_example import build_example
@@ -107,7 +107,7 @@ async def test_the_demo_month_page_and_report(demo_client: AsyncTestClient, tmp_
 def test_the_cli_scores_a_month(database_url: str, tmp_path: Path) -> None:
     import asyncio
 
-    from server.config import DatabaseSettings
+    from server.core.config import DatabaseSettings
 
     async def build() -> None:
         db = Database.connect(DatabaseSettings(url=database_url))

@@ -8,8 +8,8 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import select, update
 
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.core.errors import AppError
 from server.inspections.models import Inspection
 from server.scoring.models import ClosedMonth

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.assets.models import Asset
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Database
+from server.core.db import Database
 from server.defects.models import Defect
 from server.scoring import formatting as fmt
 from server.scoring.months import Month

@@ -10,8 +10,8 @@ from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from tests.conftest import csrf_token, sign_in
 from tests.factories import PASSWORD
 from tests.test_scoring_example import build_example

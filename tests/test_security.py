@@ -23,13 +23,13 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-import server.config
+import server.core.config
 from server.accounts import limits
 from server.accounts.passwords import password_problem
 from server.app import create_app
-from server.audit.models import AuditEvent
-from server.config import REPO_ROOT, ServerSettings, get_settings
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.config import REPO_ROOT, ServerSettings, get_settings
+from server.core.db import Database
 from tests.conftest import BACKEND, csrf_token, sign_in
 from tests.factories import PASSWORD, add_user
 from tests.photo_helpers import jpeg, media_root, sha
@@ -194,7 +194,7 @@ async def test_a_nul_character_is_a_clear_refusal_never_a_server_error(
                                                           headers=headers)))
     failed = [f"{p}: {a.status_code} {a.text[:120]}" for p, a in answers if a.status_code >= 500]
     assert not failed, "\n".join(failed)
-    # The one text rule (server/text.py): the same per-field refusal on both backends.
+    # The one text rule (server/core/text.py): the same per-field refusal on both backends.
     for path in NUL_GETS:
         answer = dict(answers)[path]
         assert answer.status_code == 422 and 'bad_text' in answer.text, (path, answer.status_code, answer.text[:200])
@@ -227,7 +227,7 @@ def test_without_secret_key_one_secret_is_generated_once_and_kept_private(
     monkeypatch.delenv("SECRET_KEY", raising=False)
     secrets = []
     for checkout in ("one", "two"):
-        monkeypatch.setattr(server.config, "REPO_ROOT", tmp_path / checkout)
+        monkeypatch.setattr(server.core.config, "REPO_ROOT", tmp_path / checkout)
         settings = ServerSettings()
         assert settings.secret_key == ""  # no default secret anywhere in the code
         first, again = settings.effective_secret(), ServerSettings().effective_secret()

@@ -1,6 +1,6 @@
 """Sign-in limits hold under concurrency and cannot be used to lock someone else out
 (server/accounts/limits.py); the client address is the peer unless TRUSTED_PROXIES says to
-believe its X-Forwarded-For (server/security.py); sessions end when left idle
+believe its X-Forwarded-For (server/core/security.py); sessions end when left idle
 (SESSION_IDLE_HOURS, server/accounts/sessions.py)."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 
 from server.accounts import controllers, limits
 from server.accounts.models import SignInLimit, UserSession
-from server.audit.models import AuditEvent
-from server.config import get_settings
-from server.db import Database, utcnow
+from server.core.audit.models import AuditEvent
+from server.core.config import get_settings
+from server.core.db import Database, utcnow
 from tests.conftest import csrf_token, make_client
 from tests.factories import PASSWORD, add_user
 

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 import standards
 from server.app import create_app
-from server.db import Database
+from server.core.db import Database
 from standards import StandardsFileError
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, add_user
@@ -77,7 +77,7 @@ def _broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
 
 
 def test_app_refuses_to_start_on_an_unknown_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from server.config import get_settings
+    from server.core.config import get_settings
 
     broken = _broken_copy(tmp_path, "seating.yaml", "clauses:", "colour: green\nclauses:")
     monkeypatch.setenv("STANDARDS_DIR", str(broken))

@@ -90,7 +90,7 @@ def test_damage_types_and_fields_are_the_catalogue_s() -> None:
 
 
 def test_units_and_ranges_follow_the_key_suffix() -> None:
-    for key, category in STANDARD.categories.items():
+    for category in STANDARD.categories.values():
         quantities = dict(category.observations)
         for name, damage in category.damage_types.items():
             quantities.update({f"{name}.{f}": spec for f, spec in damage["fields"].items()})

@@ -17,8 +17,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.scoring.models import ClosedMonth
 from server.standards_admin import service
 from server.standards_admin.models import StandardsVersion
@@ -214,7 +214,7 @@ async def test_inspector_may_not_reach_it(database_url: str, world: World) -> No
 def test_cli_install_dry_run_then_install(tmp_path: Path, database_url: str, world: World,
                                           monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from server.__main__ import main
-    from server.config import get_settings
+    from server.core.config import get_settings
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     get_settings.cache_clear()

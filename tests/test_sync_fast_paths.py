@@ -21,8 +21,8 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Table, select
 
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.core.errors import AppError
 from sync.bulk import BulkInsert
 from sync.protocol import content_hash, parse_batch, parse_single

@@ -11,8 +11,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.defects.models import Defect, DefectEvidence
 from server.inspections.models import ClauseResult, Inspection, InspectionPhoto
 from sync.models import SyncReceipt
@@ -100,7 +100,7 @@ async def test_an_id_taken_by_a_row_made_outside_sync_is_a_conflict(client: Asyn
     """Rows without a receipt (demo data, say) still own their ids; the rest of the batch goes in."""
     import hashlib
 
-    from server.db import utcnow
+    from server.core.db import utcnow
 
     ids = await _setup(client, database)
     taken = uuid.uuid4()
@@ -337,7 +337,7 @@ async def test_the_csrf_header_is_required(client: AsyncTestClient, database: Da
 async def test_concurrent_senders_of_one_record_store_it_once(database: Database, caplog: pytest.LogCaptureFixture) -> None:
     """Two workers receive the same batch at once (a retry racing the first attempt)."""
     import standards
-    from server.accounts.identity import CurrentUser
+    from server.core.identity import CurrentUser
 
     caplog.set_level("INFO", logger="fieldcheck.sync")
     from sync.protocol import content_hash, SyncRecord

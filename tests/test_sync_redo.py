@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.exc import DBAPIError
 
-from server.db import Database
+from server.core.db import Database
 from server.inspections.models import Inspection
 from sync import service
 from sync.models import SyncReceipt

@@ -11,8 +11,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.inspections.models import Inspection
 from sync.models import SyncReceipt
 from tests.factories import add_site_with_asset

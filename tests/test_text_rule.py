@@ -1,4 +1,4 @@
-"""The one text rule (server/text.py): text holding U+0000 or half an emoji (a lone UTF-16
+"""The one text rule (server/core/text.py): text holding U+0000 or half an emoji (a lone UTF-16
 surrogate, what JavaScript makes when it cuts an emoji in two) is refused per field with
 `bad_text` — a 4xx, never a 5xx — on every route that takes text, on both backends, and
 nothing stored changes. The routes come from the app's own list, so a new one must be
@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from server.accounts.models import UserZone
 from server.app import create_app
-from server.audit.models import AuditEvent
-from server.db import Database
+from server.core.audit.models import AuditEvent
+from server.core.db import Database
 from server.defects.models import Defect
-from server.text import unstorable, unstorable_paths
+from server.core.text import unstorable, unstorable_paths
 from server.workorders import service
 from server.workorders.models import WorkOrder
 from sync.models import SyncReceipt

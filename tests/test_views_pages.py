@@ -3,19 +3,18 @@ open it, the offline download's estimate, the finder's server-side nearest sort,
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.accounts.models import User
 from server.assets.models import Asset
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.defects.models import DefectEvidence
 from server.inspections.models import Inspection, InspectionPhoto
 from tests.conftest import make_client, sign_in
@@ -172,7 +171,7 @@ async def test_estimate_counts_what_the_download_stores(demo_database_url: str) 
 
 
 async def test_nearest_first_is_sorted_by_the_server_over_all_my_assets(demo_database_url: str, demo_db: Database) -> None:
-    from server.workorders.geo import distance_m
+    from server.core.geo import distance_m
 
     async with demo_db.session(write=False) as s:
         assets = list((await s.execute(

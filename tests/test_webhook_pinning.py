@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from server.db import Database
+from server.core.db import Database
 from server.workorders import webhooks
 from server.workorders.models import WebhookDelivery
 from tests.test_webhooks import GUARDED, hook, issue

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from server.contractors.models import Contractor
-from server.db import Database
+from server.core.db import Database
 from server.workorders import service, webhooks
 from server.workorders.models import WebhookAttempt, WebhookDelivery
-from server.workorders.settings import WorkOrderSettings
+from server.core.workorder_settings import WorkOrderSettings
 from tests.conftest import make_client
 from tests.workorder_helpers import World, api_headers, build_world, signed_in
 
@@ -31,7 +31,7 @@ GUARDED = replace(FAST, webhook_allow_private=False)
 
 @pytest.fixture(autouse=True)
 def _private_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from server.workorders.settings import get_workorder_settings
+    from server.core.workorder_settings import get_workorder_settings
 
     monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "1")
     get_workorder_settings.cache_clear()
@@ -249,7 +249,7 @@ def test_private_loopback_and_link_local_addresses_are_not(address: str) -> None
 async def test_a_receiver_on_a_private_address_is_refused_when_saved(
     database_url: str, database: Database, world: World, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from server.workorders.settings import get_workorder_settings
+    from server.core.workorder_settings import get_workorder_settings
 
     monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "0")
     get_workorder_settings.cache_clear()

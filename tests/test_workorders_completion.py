@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from server.db import Database, utcnow
+from server.core.db import Database, utcnow
 from server.defects.models import Defect
 from server.core.errors import AppError
 from server.workorders import service
 from server.workorders.completion import complete_order
-from server.workorders.geo import distance_m, offset
+from server.core.geo import distance_m, offset
 from server.workorders.models import CompletionPhoto, WorkOrder, WorkOrderCompletion
-from server.workorders.settings import get_workorder_settings
+from server.core.workorder_settings import get_workorder_settings
 from tests.workorder_helpers import World, add_photo, build_world, iso
 
 

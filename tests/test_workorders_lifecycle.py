@@ -10,14 +10,14 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from server.audit.models import AuditEvent
-from server.db import Database, utcnow
+from server.core.audit.models import AuditEvent
+from server.core.db import Database, utcnow
 from server.defects import lifecycle
 from server.defects.models import Defect
 from server.core.errors import AppError
 from server.workorders import service
 from server.workorders.completion import complete_order
-from server.workorders.geo import offset
+from server.core.geo import offset
 from server.workorders.models import WORK_ORDER_STATUSES, WorkOrder
 from server.workorders.states import LEGAL, STEPS
 from standards import load_standards

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from server.db import Database, utcnow
+from server.core.db import Database, utcnow
 from server.workorders import jobs, notifications, service
 from server.workorders.models import JobRun, Notification, WorkOrder, WorkOrderOverdue
 from tests.conftest import make_client
@@ -126,7 +126,7 @@ async def test_the_command_line_marks_overdue_orders(database_url: str, database
 async def test_the_app_runs_the_jobs_in_the_background(database: Database, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     from litestar import Litestar
 
-    from server.workorders.settings import get_workorder_settings
+    from server.core.workorder_settings import get_workorder_settings
 
     late = await issue(database, world)
     await make_late(database, late)

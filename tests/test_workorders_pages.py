@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 
-from server.db import Database
+from server.core.db import Database
 from server.defects.models import Defect
 from server.workorders.models import WorkOrder
 from tests.conftest import make_client

@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from server.db import Database, utcnow
+from server.core.db import Database, utcnow
 from server.workorders import service
-from server.workorders.geo import offset
+from server.core.geo import offset
 from server.workorders.models import WorkOrder, WorkOrderCompletion
 from tests.conftest import make_client
 from tests.photo_helpers import sha

@@ -17,12 +17,12 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from server.accounts.identity import CurrentUser, SiteChoice
+from server.core.identity import CurrentUser, SiteChoice
 from server.accounts.models import User
 from server.accounts.passwords import hash_password
 from server.assets.models import Asset
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Database, utcnow
+from server.core.db import Database, utcnow
 from server.defects.models import Defect, DefectEvidence
 from server.inspections.models import Inspection
 from server.photos.models import Photo

@@ -54,7 +54,7 @@ def shoot(base: str) -> list[Path]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for size, viewport in SIZES.items():
-            def page_of(username: str, password: str) -> object:
+            def page_of(username: str, password: str, viewport: dict[str, int] = viewport) -> object:
                 ctx = browser.new_context(base_url=base, viewport=viewport, locale="zh-CN", service_workers="block",
                                           geolocation={"latitude": 32.1049, "longitude": 118.7075}, permissions=["geolocation"])
                 page = ctx.new_page()
@@ -65,7 +65,7 @@ def shoot(base: str) -> list[Path]:
                 page.wait_for_load_state("networkidle")
                 return page
 
-            def save(page: object, name: str) -> None:
+            def save(page: object, name: str, size: str = size) -> None:
                 path = OUT / f"{name}-{size}.png"
                 page.screenshot(path=str(path))  # type: ignore[attr-defined]
                 written.append(path)

@@ -12,20 +12,21 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from server.deps import DbSession
+from server.core.deps import DbSession
 from server.accounts.models import User
 from server.accounts.passwords import verify_password
 from server.accounts import limits
 from server.accounts.sessions import SESSION_COOKIE, close_session, open_session
-from server.audit.service import record_event
-from server.config import get_settings
+from server.core.audit.service import record_event
+from server.core.config import get_settings
 from server.core.i18n import LANGUAGES
-from server.security import client_address
-from server.text import refusal, unstorable
+from server.core.security import client_address
+from server.core.text import refusal, unstorable
 from server.accounts.devices import clean_name, name_device
-from server.accounts.guards import signed_in
+from server.core.guards import signed_in
 from server.core.errors import AppError
-from server.web import LANG_COOKIE, current_user, render, safe_next, see_other
+from server.core.web import LANG_COOKIE, render, safe_next, see_other
+from server.core.identity import current_user
 
 
 def _cookie(key: str, value: str, *, max_age: int | None, httponly: bool = True) -> Cookie:
@@ -58,7 +59,7 @@ class AccountController(Controller):
         target = safe_next(str(form.get("next", "")) or None)
         address = client_address(request)
         bad = next((name for name, value in (("username", username), ("password", password)) if unstorable(value)), None)
-        if bad is not None:  # the one text rule (server/text.py): never a name nor a password anyone has
+        if bad is not None:  # the one text rule (server/core/text.py): never a name nor a password anyone has
             return render(request, "accounts/login.html", status_code=422, title_key="auth.sign_in", next=target,
                           error=f"auth.bad_text_{bad}", error_code="bad_text", username="")
         # The attempt is counted before the password is checked, in its own short write

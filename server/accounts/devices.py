@@ -8,11 +8,11 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import ForeignKey, String, Uuid, select
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UTCDateTime, utcnow
+from server.core.db import Base, UTCDateTime, utcnow
 
 NAME_MAX = 80
 ID_MAX = 64  # as audit_events.device_id and inspections.device_id

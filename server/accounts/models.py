@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, UTCDateTime, new_uuid, utcnow
+from server.core.db import Base, UTCDateTime, new_uuid, utcnow
 
 
 class Role(str, enum.Enum):

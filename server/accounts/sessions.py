@@ -17,10 +17,10 @@ import uuid
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser, SiteChoice
+from server.core.identity import CurrentUser, SiteChoice
 from server.accounts.models import User, UserSession
-from server.config import get_settings
-from server.db import Database, utcnow
+from server.core.config import get_settings
+from server.core.db import Database, utcnow
 from server.sites.models import Site, UserSite
 
 SESSION_COOKIE = "fc_session"

@@ -9,11 +9,11 @@ from shapely.geometry import Point, shape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.admin.fields import Form
 from server.admin.service import _audit, _changes, _taken
 from server.assets.models import Asset
-from server.audit.service import record_event
+from server.core.audit.service import record_event
 from server.sites.models import Zone
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
 from server.admin.fields import Form
-from server.audit.models import AuditEvent
+from server.core.audit.models import AuditEvent
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000

@@ -14,8 +14,8 @@ import uuid
 from typing import Any
 
 from server.core.errors import AppError
+from server.core.text import unstorable
 from server.core.validation import Checker, Problem
-from server.text import unstorable
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 

@@ -19,8 +19,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guards import role_in
-from server.accounts.identity import CurrentUser
+from server.core.guards import role_in
+from server.core.identity import CurrentUser
 from server.accounts.models import ROLE_VALUES, User
 from server.admin import queries
 from server.admin.assets import save_asset, set_active
@@ -31,14 +31,15 @@ from server.admin.people import reset_password, save_user
 from server.admin.service import not_found, save_contract, save_contractor, save_site, save_zone
 from server.assets.models import Asset
 from server.assets.pages import qr_svg
-from server.config import get_settings
+from server.core.config import get_settings
 from server.contractors.models import Contract, Contractor
-from server.deps import DbSession
+from server.core.deps import DbSession
 from server.core.errors import AppError, _describe
 from server.core.i18n import pick, translator
 from server.sites.models import Site, Zone
-from server.text import check_fields
-from server.web import current_user, render, request_language, see_other
+from server.core.text import check_fields
+from server.core.web import render, request_language, see_other
+from server.core.identity import current_user
 
 
 def _admin(request: Request[Any, Any, Any]) -> CurrentUser:

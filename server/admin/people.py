@@ -9,12 +9,12 @@ from litestar import Request
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.accounts.models import ROLE_VALUES, User, UserSession, UserZone
 from server.accounts.passwords import hash_password, password_problem
 from server.admin.fields import Form
 from server.admin.service import _audit, _changes
-from server.audit.service import record_event
+from server.core.audit.service import record_event
 from server.contractors.models import Contractor
 from server.sites.models import Site, UserSite, Zone
 

@@ -15,10 +15,10 @@ from litestar import Request
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.admin.fields import Form
 from server.admin.geometry import parse_outline
-from server.audit.service import record_event
+from server.core.audit.service import record_event
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
 from server.core.errors import AppError
 from server.sites.models import Site, Zone

@@ -11,8 +11,7 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.serialization import encode_json
 
-from server.accounts.guards import role_in, signed_in
-from server.accounts.identity import CurrentUser
+from server.core.guards import role_in, signed_in
 from server.assets.bundle import (
     DownloadEstimate,
     NearbySlice,
@@ -23,11 +22,11 @@ from server.assets.bundle import (
 )
 from server.assets.queries import NearAsset, nearest_assets
 from server.assets.service import zone_scope
-from server.db import utcnow
-from server.deps import DbSession
+from server.core.db import utcnow
+from server.core.deps import DbSession
 from server.core.errors import AppError
-from server.web import current_user
-from server.workorders.settings import get_workorder_settings
+from server.core.identity import signed_in_user
+from server.core.workorder_settings import get_workorder_settings
 
 BUNDLE_DESCRIPTION = """\
 Everything the phone needs to find and inspect the assets of the user's zones with no
@@ -92,11 +91,6 @@ class NearestAssets:
     assets: list[NearAsset]
 
 
-def _user(request: Request[Any, Any, Any]) -> CurrentUser:
-    user = current_user(request)
-    assert user is not None  # the route's guard let only signed-in users through
-    return user
-
 
 class OfflineController(Controller):
     path = "/api/offline"
@@ -110,7 +104,7 @@ class OfflineController(Controller):
         db: DbSession,
         since: Annotated[str | None, QueryParameter(description="generated_at of the last bundle")] = None,
     ) -> OfflineBundle:
-        return await offline_bundle(db, _user(request), request.app.state.standards, parse_since(since), utcnow(),
+        return await offline_bundle(db, signed_in_user(request), request.app.state.standards, parse_since(since), utcnow(),
                                     get_workorder_settings().duplicate_distance_m)
 
     @get("/estimate", guards=[role_in("inspector", "supervisor")], summary="The size of a download, before it is made",
@@ -121,7 +115,7 @@ class OfflineController(Controller):
         db: DbSession,
         since: Annotated[str | None, QueryParameter(description="generated_at of the last bundle")] = None,
     ) -> DownloadEstimate:
-        bundle = await offline_bundle(db, _user(request), request.app.state.standards, parse_since(since), utcnow(),
+        bundle = await offline_bundle(db, signed_in_user(request), request.app.state.standards, parse_since(since), utcnow(),
                                       get_workorder_settings().duplicate_distance_m)
         # The phone keeps the version in force and every scheduled one (GET /api/standards/set).
         standards_bytes = len(encode_json({"versions": [s.document for s in request.app.state.standards.ahead()]}))
@@ -138,7 +132,7 @@ class OfflineController(Controller):
         q: Annotated[str, QueryParameter(description="part of a code or name")] = "",
     ) -> NearestAssets:
         point = parse_coordinate(lat, "lat", 90), parse_coordinate(lon, "lon", 180)
-        found, total = await nearest_assets(db, await zone_scope(db, _user(request)), *point, q[:80])
+        found, total = await nearest_assets(db, await zone_scope(db, signed_in_user(request)), *point, q[:80])
         return NearestAssets(total=total, assets=found)
 
     @get("/nearby", guards=[role_in("inspector", "supervisor")], summary="The offline data around one point",
@@ -156,11 +150,11 @@ class OfflineController(Controller):
             raise AppError("unknown_category", field="category",
                            categories=", ".join(standard.categories))
         point = parse_coordinate(lat, "lat", 90), parse_coordinate(lon, "lon", 180)
-        return await nearby_slice(db, _user(request), *point, category, get_workorder_settings().duplicate_distance_m)
+        return await nearby_slice(db, signed_in_user(request), *point, category, get_workorder_settings().duplicate_distance_m)
 
     @get("/me", guards=[signed_in], summary="Who is signed in: the user the phone's outbox sends for")
     async def me(self, request: Request[Any, Any, Any]) -> dict[str, str]:
         """The phone tags every outbox entry with the user who captured it and, before each
         sync run, asks this to send only that user's entries under this session."""
-        user = _user(request)
+        user = signed_in_user(request)
         return {"id": str(user.id), "username": user.username, "display_name": user.display_name, "role": user.role}

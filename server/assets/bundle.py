@@ -20,15 +20,15 @@ from litestar.serialization import encode_json  # the encoder the bundle's route
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.assets.models import Asset
 from server.assets.service import zone_scope
-from server.audit.models import AuditEvent
+from server.core.audit.models import AuditEvent
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.inspections.models import Inspection
 from server.rounds.service import rounds_section
 from server.sites.models import Zone
-from server.workorders.geo import distance_m, offset
+from server.core.geo import distance_m, offset
 from standards import StandardsSet
 
 # Changes are looked for a little before `since`: a transaction that began before the

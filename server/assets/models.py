@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
+from server.core.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
 
 
 class Asset(Base):

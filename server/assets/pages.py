@@ -13,11 +13,11 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from server.accounts.guards import role_in
+from server.core.guards import role_in
 from server.assets.queries import all_zones, zone_assets_for_labels
-from server.deps import DbSession
+from server.core.deps import DbSession
 from server.core.errors import AppError
-from server.web import render
+from server.core.web import render
 
 
 def qr_svg(url: str, title: str) -> str:

@@ -22,7 +22,7 @@ from server.assets.models import Asset
 from server.defects.models import ACTIVE_STATUSES, Defect
 from server.inspections.models import ClauseResult, Inspection
 from server.sites.models import Zone
-from server.workorders.geo import distance_m
+from server.core.geo import distance_m
 from standards import Standard
 
 FINDER_LIMIT = 50  # a starting list; the phone searches all it downloaded, nearest first

@@ -18,7 +18,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.accounts.models import UserZone
 from server.assets.models import Asset
 from server.sites.models import Zone

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import Date, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, new_uuid
+from server.core.db import Base, new_uuid
 
 
 class Contractor(Base):

@@ -56,7 +56,7 @@ CODES: dict[str, ErrorCode] = {
     "internal_error": _e(500, "error.500", "A fault of the server; it is logged.", generic=True),
     "insufficient_storage": _e(507, "error.500", "The server's storage is full.", generic=True),
 
-    # Text and the database (server/text.py, server/core/errors.py).
+    # Text and the database (server/core/text.py, server/core/errors.py).
     "bad_text": _e(422, "text.bad_field", "Text holds U+0000 or half an emoji (a lone surrogate), which no column "
                    "stores alike on both databases.", "text.bad", "error.unstorable_text"),
     "unstorable_text": _e(400, "error.unstorable_text", "PostgreSQL refused text the request carried (U+0000)."),

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from server.core.error_codes import CODES, GENERIC_BY_STATUS, lookup
 from server.core.i18n import has_key, translate
-from server.web import render, request_language
+from server.core.web import render, request_language
 
 log = logging.getLogger("fieldcheck")
 
@@ -164,7 +164,7 @@ def _lone_surrogate(exc: Exception) -> bool:
 
 
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    # The last line of the one text rule (server/text.py, which every input path applies with
+    # The last line of the one text rule (server/core/text.py, which every input path applies with
     # the field named): whatever text slipped past it is still the request's fault, a 4xx.
     if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT_STATES:
         return handle_http_exception(request, AppError("unstorable_text"))

@@ -15,13 +15,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from server.core.i18n import translate
 
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 CLOCK_SKEW = dt.timedelta(minutes=5)  # how far ahead of the server a phone's clock may be
 
 
@@ -97,11 +95,6 @@ def has_offset(value: dt.datetime) -> bool:
 def ahead(value: dt.datetime, now: dt.datetime) -> bool:
     """Whether the moment is later than `now`, past what a phone's clock may be ahead by."""
     return value > now + CLOCK_SKEW
-
-
-def is_sha256(value: Any) -> TypeGuard[str]:
-    """A SHA-256 in lower-case hex, as photos are named."""
-    return isinstance(value, str) and SHA256_HEX.fullmatch(value) is not None
 
 
 def on_planet(lat: float, lon: float) -> bool:

@@ -13,9 +13,8 @@ Defect filters (every one may repeat, e.g. `?zone=Z1&zone=Z2`, and combine with 
 | `contractor` | contractor code: defects in a zone × category its contracts cover       |
 | `bbox`       | `west,south,east,north` in degrees (RFC 7946 order)                     |
 
-Work-order filters take `zone`, `category`, `contractor`, `from`/`to` (the day issued),
-`bbox` (some defect of the order inside it), `wo_status` (order states; none = all) and
-`overdue=1`. A value that cannot be right (an unknown severity, a malformed date) is 422
+Work-order filters (server/workorders/filters.py) take the same `zone`, `category`,
+`contractor`, `from`/`to` and `bbox`. A value that cannot be right (an unknown severity, a malformed date) is 422
 with the parameter named; an unknown zone or contractor code simply matches nothing.
 """
 
@@ -31,19 +30,16 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, exists, select, true
-from sqlalchemy.orm import aliased
 
-from server.accounts.identity import CurrentUser
-from server.config import get_settings
+from server.core.identity import CurrentUser
+from server.core.config import get_settings
 from server.contractors.coverage import covered_by_contractors
 from server.contractors.models import Contractor
-from server.db import utcnow
 from server.defects.models import ACTIVE_STATUSES, DEFECT_STATUSES, SEVERITIES, Defect
 from server.core.errors import AppError
 from server.sites.access import in_current_site
 from server.sites.models import Zone
-from server.workorders.models import WORK_ORDER_STATUSES, WorkOrder, WorkOrderDefect
-from server.workorders.states import OWING_STATUSES
+from server.workorders.models import WorkOrder, WorkOrderDefect
 
 MAX_VALUES = 50
 _Row = TypeVarTuple("_Row")  # the columns of a query a filter narrows, kept as they are
@@ -53,7 +49,7 @@ class QueryParams(Protocol):
     def getall(self, key: str, default: list[Any]) -> list[Any]: ...
 
 
-def _values(params: QueryParams, name: str) -> tuple[str, ...]:
+def param_values(params: QueryParams, name: str) -> tuple[str, ...]:
     raw = [v.strip() for v in params.getall(name, []) if isinstance(v, str)]
     # A form's empty choice ("any zone") sends the name with no value.
     values = tuple(dict.fromkeys(v for v in raw if v))
@@ -62,8 +58,8 @@ def _values(params: QueryParams, name: str) -> tuple[str, ...]:
     return values
 
 
-def _choices(params: QueryParams, name: str, allowed: Sequence[str]) -> tuple[str, ...]:
-    values = _values(params, name)
+def param_choices(params: QueryParams, name: str, allowed: Sequence[str]) -> tuple[str, ...]:
+    values = param_values(params, name)
     for v in values:
         if v not in allowed:
             raise AppError("bad_filter", field=name, value=v[:40], allowed=", ".join(allowed))
@@ -71,7 +67,7 @@ def _choices(params: QueryParams, name: str, allowed: Sequence[str]) -> tuple[st
 
 
 def _day(params: QueryParams, name: str) -> dt.date | None:
-    values = _values(params, name)
+    values = param_values(params, name)
     if not values:
         return None
     try:
@@ -81,7 +77,7 @@ def _day(params: QueryParams, name: str) -> dt.date | None:
 
 
 def _bbox(params: QueryParams) -> tuple[float, float, float, float] | None:
-    values = _values(params, "bbox")
+    values = param_values(params, "bbox")
     if not values:
         return None
     try:
@@ -101,7 +97,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 @dataclass(frozen=True)
-class _Common:
+class CommonFilter:
     zone: tuple[str, ...] = ()
     category: tuple[str, ...] = ()
     contractor: tuple[str, ...] = ()
@@ -137,13 +133,13 @@ class _Common:
         return value in getattr(self, name, ())
 
 
-def _common(params: QueryParams) -> dict[str, Any]:
+def common_fields(params: QueryParams) -> dict[str, Any]:
     date_from, date_to = _day(params, "from"), _day(params, "to")
     if date_from and date_to and date_from > date_to:
         raise AppError("bad_filter", key="filter.bad_range", field="to")
     return {
-        "zone": _values(params, "zone"), "category": _values(params, "category"),
-        "contractor": _values(params, "contractor"), "date_from": date_from, "date_to": date_to,
+        "zone": param_values(params, "zone"), "category": param_values(params, "category"),
+        "contractor": param_values(params, "contractor"), "date_from": date_from, "date_to": date_to,
         "bbox": _bbox(params),
     }
 
@@ -152,11 +148,11 @@ def _zone_ids(codes: tuple[str, ...]) -> Select[Any]:
     return select(Zone.id).where(Zone.code.in_(codes))
 
 
-def _contractor_ids(codes: tuple[str, ...]) -> Select[Any]:
+def contractor_ids(codes: tuple[str, ...]) -> Select[Any]:
     return select(Contractor.id).where(Contractor.code.in_(codes))
 
 
-def _defect_place(f: _Common, defect: Any) -> list[ColumnElement[bool]]:
+def defect_place(f: CommonFilter, defect: Any) -> list[ColumnElement[bool]]:
     """Conditions on a defect's zone, category and position shared by both filters."""
     conds: list[ColumnElement[bool]] = []
     if f.zone:
@@ -173,7 +169,7 @@ def _defect_place(f: _Common, defect: Any) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _between_days(column: Any, f: _Common) -> list[ColumnElement[bool]]:
+def between_days(column: Any, f: CommonFilter) -> list[ColumnElement[bool]]:
     conds = []
     if f.date_from:
         conds.append(column >= _day_start(f.date_from))
@@ -183,18 +179,18 @@ def _between_days(column: Any, f: _Common) -> list[ColumnElement[bool]]:
 
 
 @dataclass(frozen=True)
-class DefectFilter(_Common):
+class DefectFilter(CommonFilter):
     clause: tuple[str, ...] = ()
     severity: tuple[str, ...] = ()
     status: tuple[str, ...] = ()  # empty: the active statuses
 
     @classmethod
     def parse(cls, params: QueryParams) -> DefectFilter:
-        status = _choices(params, "status", (*DEFECT_STATUSES, "all"))
+        status = param_choices(params, "status", (*DEFECT_STATUSES, "all"))
         if "all" in status:
             status = ("all",)
-        return cls(**_common(params), clause=_values(params, "clause"),
-                   severity=_choices(params, "severity", SEVERITIES), status=status)
+        return cls(**common_fields(params), clause=param_values(params, "clause"),
+                   severity=param_choices(params, "severity", SEVERITIES), status=status)
 
     @property
     def statuses(self) -> tuple[str, ...]:
@@ -205,16 +201,16 @@ class DefectFilter(_Common):
 
     def conditions(self, user: CurrentUser | None = None) -> list[ColumnElement[bool]]:
         """WHERE conditions on `Defect`, within what `user` may see."""
-        conds = _defect_place(self, Defect)
+        conds = defect_place(self, Defect)
         if self.clause:
             conds.append(Defect.clause_id.in_(self.clause))
         if self.severity:
             conds.append(Defect.severity.in_(self.severity))
         if self.statuses != DEFECT_STATUSES:
             conds.append(Defect.status.in_(self.statuses))
-        conds += _between_days(Defect.opened_at, self)
+        conds += between_days(Defect.opened_at, self)
         if self.contractor:
-            conds.append(covered_by_contractors(_contractor_ids(self.contractor), Defect.zone_id, Defect.category))
+            conds.append(covered_by_contractors(contractor_ids(self.contractor), Defect.zone_id, Defect.category))
         if user is not None:
             conds.append(defect_scope(user))
         return conds
@@ -239,58 +235,6 @@ def _defect_role_scope(user: CurrentUser) -> ColumnElement[bool]:
             .where(WorkOrderDefect.defect_id == Defect.id, WorkOrder.contractor_id == user.contractor_id)
         )
     return Defect.id.is_(None)  # matches nothing
-
-
-def order_scope(user: CurrentUser) -> ColumnElement[bool]:
-    """The work orders `user` may see, in the site chosen in the top bar: staff all; a
-    contractor's user its company's; others none."""
-    in_site = exists(select(1).select_from(WorkOrderDefect).join(Defect, Defect.id == WorkOrderDefect.defect_id)
-                     .where(WorkOrderDefect.work_order_id == WorkOrder.id, in_current_site(Defect.zone_id, user)))
-    return and_(in_site, _order_role_scope(user))
-
-
-def _order_role_scope(user: CurrentUser) -> ColumnElement[bool]:
-    if user.role in ("supervisor", "admin"):
-        return true()
-    if user.role == "contractor" and user.contractor_id is not None:
-        return WorkOrder.contractor_id == user.contractor_id
-    return WorkOrder.id.is_(None)
-
-
-@dataclass(frozen=True)
-class WorkOrderFilter(_Common):
-    wo_status: tuple[str, ...] = ()
-    overdue: bool = False
-
-    @classmethod
-    def parse(cls, params: QueryParams) -> WorkOrderFilter:
-        overdue = _values(params, "overdue")
-        return cls(**_common(params), wo_status=_choices(params, "wo_status", WORK_ORDER_STATUSES),
-                   overdue=bool(overdue) and overdue[-1] not in ("0", "false", "no"))
-
-    def conditions(self, user: CurrentUser | None = None, now: dt.datetime | None = None) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = []
-        if self.wo_status:
-            conds.append(WorkOrder.status.in_(self.wo_status))
-        if self.contractor:
-            conds.append(WorkOrder.contractor_id.in_(_contractor_ids(self.contractor)))
-        if self.overdue:
-            conds += [WorkOrder.status.in_(OWING_STATUSES), WorkOrder.due_at < (now or utcnow())]
-        conds += _between_days(WorkOrder.issued_at, self)
-        place = _defect_place(self, aliased_defect := aliased(Defect))
-        if place:
-            conds.append(exists(
-                select(1).select_from(WorkOrderDefect)
-                .join(aliased_defect, aliased_defect.id == WorkOrderDefect.defect_id)
-                .where(WorkOrderDefect.work_order_id == WorkOrder.id, and_(*place))
-            ))
-        if user is not None:
-            conds.append(order_scope(user))
-        return conds
-
-    def apply(self, query: Select[Unpack[_Row]], user: CurrentUser | None = None,
-              now: dt.datetime | None = None) -> Select[Unpack[_Row]]:
-        return query.where(*self.conditions(user, now))
 
 
 def parse_uuid_list(values: Sequence[str], field: str) -> list[uuid.UUID]:

@@ -22,13 +22,13 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
-from server.audit.service import record_event
-from server.db import utcnow
+from server.core.identity import CurrentUser
+from server.core.audit.service import record_event
+from server.core.db import utcnow
 from server.defects.models import SEVERITIES, Defect
 from server.core.errors import AppError
-from server.text import check_text
-from server.workorders.settings import get_workorder_settings
+from server.core.text import check_text
+from server.core.workorder_settings import get_workorder_settings
 from standards import Standard
 
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # 0 is the most severe

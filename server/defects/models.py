@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UTCDateTime, new_uuid, utcnow
+from server.core.db import Base, UTCDateTime, new_uuid, utcnow
 
 SEVERITIES = ("urgent", "high", "normal", "low")
 DEFECT_STATUSES = ("open", "ordered", "fixed", "closed", "dismissed")

@@ -11,17 +11,18 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.devices import device_names
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.accounts.models import User
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
+from server.core.audit.models import AuditEvent
 from server.contractors.models import Contractor
-from server.db import utcnow
-from server.defects.filters import DefectFilter, defect_scope, order_scope
+from server.core.db import utcnow
+from server.defects.filters import DefectFilter, defect_scope
+from server.workorders.filters import order_scope
 from server.defects.models import ACTIVE_STATUSES, SEVERITIES, Defect, DefectEvidence
 from server.inspections.models import Inspection, InspectionPhoto
 from server.sites.models import Zone
-from server.workorders.geo import distance_m, offset
+from server.core.geo import distance_m, offset
 from server.workorders.models import WorkOrder, WorkOrderDefect
 
 

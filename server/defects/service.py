@@ -140,7 +140,6 @@ def _add_evidence(plan: Plan, defect: ActiveDefect, inspection_id: uuid.UUID, in
 
 
 def _update(plan: Plan, state: ActiveDefect) -> None:
-    plan.defect_updates.append(
-        {"b_id": state.id, "b_last": state.last_inspection_id, "b_passed": state.passed_inspection_id}
-    )
+    plan.update("defect_inspections",  # server/defects/records.py
+                {"b_id": state.id, "b_last": state.last_inspection_id, "b_passed": state.passed_inspection_id})
     plan.defects.append(state)

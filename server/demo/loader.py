@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User, UserZone
 from server.accounts.passwords import hash_password
 from server.assets.models import Asset
-from server.audit.models import AuditEvent
+from server.core.audit.models import AuditEvent
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
-from server.db import Base, Database, utcnow
+from server.core.db import Base, Database, utcnow
 from server.defects.models import Defect, DefectEvidence
 from server.demo.accounts import DEMO_ACCOUNTS, DEMO_CONTRACTORS, DEMO_CONTRACTS, INSPECTOR_ZONES
 from server.demo.geography import (

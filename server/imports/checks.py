@@ -17,7 +17,7 @@ from shapely import STRtree
 from server.imports.columns import ColumnMap, category_lookup, find_category
 from server.imports.crs import SourceCrs
 from server.imports.reading import Batch
-from server.text import unstorable
+from server.core.text import unstorable
 from standards import Standard
 
 MAX_CODE = 40

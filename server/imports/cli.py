@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from server.config import get_settings
-from server.db import Database
+from server.core.config import get_settings
+from server.core.db import Database
 import server.models  # noqa: F401  every model, so foreign keys resolve
 
 

@@ -17,7 +17,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 
 from server.assets.models import Asset
-from server.db import Database
+from server.core.db import Database
 from server.imports.service import BATCH_SIZE, ImportProblem
 from server.sites.models import Site, Zone
 

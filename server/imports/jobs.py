@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from server.db import Database
+from server.core.db import Database
 from server.imports.service import ImportOptions, ImportProblem, ImportReport, run_import
 from standards import Standard
 

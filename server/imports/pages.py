@@ -13,8 +13,8 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy import select
 
-from server.accounts.guards import role_in
-from server.deps import DbSession
+from server.core.guards import role_in
+from server.core.deps import DbSession
 from server.core.errors import AppError
 from server.imports import jobs
 from server.imports.columns import ASSET_FIELDS, ZONE_FIELDS, ColumnProblem, parse_field_options
@@ -22,8 +22,9 @@ from server.imports.crs import CrsProblem, parse_crs
 from server.imports.service import KINDS, refusal_message
 from server.imports.checks import Refusal
 from server.sites.models import Site, Zone
-from server.text import check_fields
-from server.web import current_user, render, request_language, see_other
+from server.core.text import check_fields
+from server.core.web import render, request_language, see_other
+from server.core.identity import current_user
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a register of 100,000 features is ~15 MB as GeoPackage, more as GeoJSON
 

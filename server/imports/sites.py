@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from server.audit.service import record_event
-from server.db import Database
+from server.core.audit.service import record_event
+from server.core.db import Database
 from server.sites.models import Site
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")

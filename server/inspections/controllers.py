@@ -15,8 +15,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.accounts.guards import role_in
-from server.accounts.identity import CurrentUser
+from server.core.guards import role_in
 from server.assets.queries import (
     asset_detail,
     asset_id_for_qr,
@@ -27,16 +26,12 @@ from server.assets.queries import (
     open_defects_of,
 )
 from server.assets.service import zone_scope
-from server.deps import DbSession
+from server.core.deps import DbSession
 from server.core.errors import AppError
 from server.inspections.queries import recent_inspections, zones_of_inspector
-from server.web import current_user, render
+from server.core.web import render
+from server.core.identity import signed_in_user
 
-
-def _user(request: Request[Any, Any, Any]) -> CurrentUser:
-    user = current_user(request)
-    assert user is not None  # the controller's guard let only signed-in users through
-    return user
 
 
 def _asset_not_found() -> AppError:
@@ -50,7 +45,7 @@ class InspectorController(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
-        user = _user(request)
+        user = signed_in_user(request)
         return render(
             request,
             "inspect/home.html",
@@ -61,7 +56,7 @@ class InspectorController(Controller):
 
     @get("/assets")
     async def finder(self, request: Request[Any, Any, Any], db: DbSession, q: FromQuery[str] = "") -> Template:
-        zone_ids = await zone_scope(db, _user(request))
+        zone_ids = await zone_scope(db, signed_in_user(request))
         found = await find_assets(db, zone_ids, q[:80])
         return render(request, "inspect/assets.html", title_key="inspect.finder_title", q=q, found=found)
 
@@ -85,7 +80,7 @@ class InspectorController(Controller):
 
     @get("/assets/{asset_id:uuid}")
     async def asset(self, request: Request[Any, Any, Any], db: DbSession, asset_id: FromPath[uuid.UUID]) -> Template:
-        asset = await asset_detail(db, asset_id, await zone_scope(db, _user(request)))
+        asset = await asset_detail(db, asset_id, await zone_scope(db, signed_in_user(request)))
         if asset is None:
             raise _asset_not_found()
         return render(
@@ -101,7 +96,7 @@ class InspectorController(Controller):
     @get("/assets/{asset_id:uuid}/summary")
     async def asset_summary(self, request: Request[Any, Any, Any], db: DbSession, asset_id: FromPath[uuid.UUID]) -> dict[str, Any]:
         """One asset in the shape of the offline bundle, for a phone that has not downloaded it."""
-        summary = await asset_summary(db, asset_id, await zone_scope(db, _user(request)))
+        summary = await asset_summary(db, asset_id, await zone_scope(db, signed_in_user(request)))
         if summary is None:
             raise _asset_not_found()
         return summary
@@ -109,7 +104,7 @@ class InspectorController(Controller):
     @get("/qr/{token:str}")
     async def qr(self, request: Request[Any, Any, Any], db: DbSession, token: FromPath[str]) -> Redirect:
         """A scanned QR label (`/inspect/qr/<token>`) opens its asset's page."""
-        asset_id = await asset_id_for_qr(db, token, await zone_scope(db, _user(request)))
+        asset_id = await asset_id_for_qr(db, token, await zone_scope(db, signed_in_user(request)))
         if asset_id is None:
             raise _asset_not_found()
         return Redirect(path=f"/inspect/assets/{asset_id}", status_code=303)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, JSONType, UTCDateTime, utcnow
+from server.core.db import Base, JSONType, UTCDateTime, utcnow
 
 VERDICTS = ("compliant", "non_compliant", "undetermined")
 KINDS = ("inspection", "hazard")  # hazard: an ad-hoc report no clause covers (server/inspections/hazards.py)

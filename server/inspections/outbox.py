@@ -11,8 +11,8 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
-from server.accounts.guards import role_in
-from server.web import render
+from server.core.guards import role_in
+from server.core.web import render
 
 
 @get("/inspect/outbox", guards=[role_in("inspector")], include_in_schema=False)

@@ -12,11 +12,12 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from server.accounts.devices import device_names
-from server.accounts.guards import role_in
-from server.deps import DbSession
+from server.core.guards import role_in
+from server.core.deps import DbSession
 from server.core.errors import AppError
 from server.inspections.queries import inspection_detail
-from server.web import current_user, render
+from server.core.web import render
+from server.core.identity import current_user
 
 
 class InspectionPages(Controller):

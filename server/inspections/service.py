@@ -19,7 +19,8 @@ from typing import Any
 
 from server.defects.service import track_defects
 from standards import EvaluationError, Standard, evaluate
-from server.core.validation import Problem, is_sha256
+from server.core.sha256 import is_sha256
+from server.core.validation import Problem
 from sync.context import AssetInfo, AuditEntry, BatchState, Plan
 from sync.fields import BodyChecker, Position
 from sync.protocol import RecordRefused, SyncRecord, invalid

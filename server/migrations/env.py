@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from server.config import get_settings
-from server.db import Database
+from server.core.config import get_settings
+from server.core.db import Database
 from server.models import metadata
 
 config = context.config

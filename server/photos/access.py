@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.defects.models import DefectEvidence
 from server.inspections.models import InspectionPhoto
 from server.photos.models import Photo

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from server.config import get_settings
+from server.core.config import get_settings
 from server.photos.settings import get_upload_settings
 from server.photos.storage import MediaStore
 

@@ -11,19 +11,20 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
-from server.accounts.guards import signed_in
-from server.config import get_settings
-from server.db import Database
-from server.security import client_address
-from server.deps import DbSession
+from server.core.guards import signed_in
+from server.core.config import get_settings
+from server.core.db import Database
+from server.core.security import client_address
+from server.core.sha256 import is_sha256
+from server.core.deps import DbSession
 from server.core.errors import _describe
-from server.openapi import with_request_body
+from server.core.openapi import with_request_body
 from server.photos import service
 from server.photos.access import can_view_photo
 from server.photos.images import DERIVED_VERSION
 from server.photos.service import Ingested, PhotoOut, Uploader
 from server.photos.storage import VARIANTS
-from server.web import current_user
+from server.core.identity import current_user
 
 CACHE_FOREVER = "private, max-age=31536000, immutable"
 
@@ -70,7 +71,7 @@ class UploadProgress:
 
 IMAGE_BYTES = {"type": "string", "format": "binary"}
 WholePhoto = with_request_body(
-    {media: IMAGE_BYTES for media in ("image/jpeg", "image/png", "image/webp")},
+    dict.fromkeys(("image/jpeg", "image/png", "image/webp"), IMAGE_BYTES),
     "the photo's bytes, named by their SHA-256 (the type is judged from the bytes; HEIC is refused)",
 )
 PhotoPiece = with_request_body(
@@ -145,7 +146,7 @@ class PhotoController(Controller):
         self, request: Request[Any, Any, Any], db: DbSession, sha256: FromPath[str], variant: FromPath[str]
     ) -> Response[Any]:
         """A derived size, cached for good by the browser (the name is the content)."""
-        if variant not in VARIANTS or not service.is_sha256(sha256):
+        if variant not in VARIANTS or not is_sha256(sha256):
             raise HTTPException(status_code=404, detail="error.404")
         if not await can_view_photo(db, current_user(request), sha256):
             raise HTTPException(status_code=404, detail="error.404")

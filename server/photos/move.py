@@ -70,7 +70,7 @@ def move_media(source: PhotoStore, target: PhotoStore, *, remove_source: bool = 
 
 
 def cli_media_move(to: str, *, remove_source: bool = False) -> int:
-    from server.config import get_settings
+    from server.core.config import get_settings
     from server.photos.settings import get_store_settings
     from server.photos.stores import bucket_store, folder_store
 

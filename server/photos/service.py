@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import uuid
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
@@ -25,9 +24,10 @@ import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.audit.service import record_event
-from server.config import Settings
-from server.db import Database
+from server.core.audit.service import record_event
+from server.core.config import Settings
+from server.core.db import Database
+from server.core.sha256 import is_sha256
 from server.core.errors import AppError
 from server.photos import images
 from server.photos.models import Photo
@@ -46,7 +46,6 @@ from server.photos.uploads import (
 log = logging.getLogger("fieldcheck.photos")
 
 MAX_MISSING_QUERY = 500
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -86,10 +85,6 @@ class ChunkReceived:
     offset: int
     total: int
     done: Ingested | None = None
-
-
-def is_sha256(value: object) -> bool:
-    return isinstance(value, str) and _SHA256.match(value) is not None
 
 
 def check_sha256(value: str, field: str = "sha256") -> str:

@@ -1,6 +1,6 @@
-"""Settings of photo uploads and of where photos are kept, beyond `server/config.py`'s MediaSettings.
+"""Settings of photo uploads and of where photos are kept, beyond `server/core/config.py`'s MediaSettings.
 
-Same pattern as `server/config.py` (one small dataclass, each field read from a named
+Same pattern as `server/core/config.py` (one small dataclass, each field read from a named
 environment variable, documented in its docstring).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from server.config import _env, _env_bool, _env_float
+from server.core.config import _env, _env_bool, _env_float
 
 
 @dataclass(frozen=True)

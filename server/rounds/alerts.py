@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db import utcnow
+from server.core.db import utcnow
 from server.rounds.models import EmergencyRound, MissedRound, RoundAlert
 from server.sites.models import Zone
 

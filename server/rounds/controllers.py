@@ -13,11 +13,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guards import role_in
+from server.core.guards import role_in
 from server.assets.api import parse_coordinate
-from server.csvfile import MEDIA_TYPE
-from server.db import utcnow
-from server.deps import DbSession
+from server.core.csvfile import MEDIA_TYPE
+from server.core.db import utcnow
+from server.core.deps import DbSession
 from server.core.errors import AppError, _describe
 from server.rounds import report as weekly
 from server.rounds import service
@@ -27,15 +27,16 @@ from server.rounds.svgmap import emergency_map
 from server.sites.access import site_zone_ids
 from server.sites.models import Zone
 from server.core.i18n import translator
-from server.web import render, request_language, see_other
-from server.workorders.http import form_of, user_of
+from server.core.web import render, request_language, see_other
+from server.core.http import form_of
+from server.core.identity import signed_in_user
 
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 
 
 async def _rounds_page(request: Request[Any, Any, Any], db: AsyncSession, error: AppError | None = None,
                        values: dict[str, Any] | None = None) -> Template:
-    user = user_of(request)
+    user = signed_in_user(request)
     # Only the current site's zones, schedules, missed rounds and emergencies, in its time zone.
     zones = list((await db.execute(select(Zone).where(Zone.id.in_(site_zone_ids(user))).order_by(Zone.code))).scalars())
     names = {z.id: z for z in zones}
@@ -75,7 +76,7 @@ class RoundsPages(Controller):
         )
         try:
             async with db.begin_nested():
-                await service.add_schedule(db, user_of(request), values, request.app.state.standards.catalogue().categories)
+                await service.add_schedule(db, signed_in_user(request), values, request.app.state.standards.catalogue().categories)
         except AppError as exc:
             return await _rounds_page(request, db, exc, vars(values))
         return see_other("/supervise/rounds")
@@ -86,7 +87,7 @@ class RoundsPages(Controller):
         try:
             async with db.begin_nested():
                 em = await service.start_emergency(
-                    db, user_of(request), [str(z) for z in form.getall("zones", [])],
+                    db, signed_in_user(request), [str(z) for z in form.getall("zones", [])],
                     [str(c) for c in form.getall("categories", []) if c], str(form.get("hours") or ""),
                     str(form.get("reason") or ""), request.app.state.standards.catalogue().categories)
         except AppError as exc:
@@ -95,7 +96,7 @@ class RoundsPages(Controller):
 
     @get("/emergencies/{emergency_id:uuid}")
     async def emergency(self, request: Request[Any, Any, Any], db: DbSession, emergency_id: FromPath[uuid.UUID]) -> Template:
-        em = await _emergency(db, emergency_id, user_of(request))
+        em = await _emergency(db, emergency_id, signed_in_user(request))
         progress = await service.emergency_progress(db, em)
         zones = list((await db.execute(select(Zone).where(Zone.id.in_([uuid.UUID(z) for z in em.zone_ids]))
                                        .order_by(Zone.code))).scalars())
@@ -107,13 +108,13 @@ class RoundsPages(Controller):
     @post("/emergencies/{emergency_id:uuid}/close")
     async def close_emergency(self, request: Request[Any, Any, Any], db: DbSession, emergency_id: FromPath[uuid.UUID]) -> Redirect:
         await form_of(request)
-        await service.close_emergency(db, user_of(request), await _emergency(db, emergency_id, user_of(request)))
+        await service.close_emergency(db, signed_in_user(request), await _emergency(db, emergency_id, signed_in_user(request)))
         return see_other(f"/supervise/rounds/emergencies/{emergency_id}")
 
     @post("/alerts/read")
     async def read_alerts(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
         await form_of(request)
-        await mark_round_alerts_read(db, user_of(request).id)
+        await mark_round_alerts_read(db, signed_in_user(request).id)
         return see_other("/supervise/rounds")
 
 
@@ -146,13 +147,13 @@ class RoundsApiController(Controller):
         position = None
         if lat not in (None, "") or lon not in (None, ""):
             position = {"lat": parse_coordinate(lat, "lat", 90), "lon": parse_coordinate(lon, "lon", 180)}
-        zones = await service.user_zone_ids(db, user_of(request))
+        zones = await service.user_zone_ids(db, signed_in_user(request))
         return await service.due_for(db, zones, utcnow(), position)
 
     @get("/state", guards=[role_in("inspector", "supervisor")], summary="The rounds data of my zones",
          description="The offline bundle's `rounds` section, fresh: how the phone hears of a new emergency round.")
     async def state(self, request: Request[Any, Any, Any], db: DbSession) -> dict[str, Any]:
-        zones = await service.user_zone_ids(db, user_of(request))
+        zones = await service.user_zone_ids(db, signed_in_user(request))
         return {**await service.rounds_section(db, zones, utcnow()), "generated_at": utcnow().isoformat()}
 
 
@@ -164,7 +165,7 @@ class WeeklyReportController(Controller):
     @get("/")
     async def this_week(self, request: Request[Any, Any, Any], db: DbSession) -> Redirect:
         """The current week of the current site, in its time zone."""
-        zones = (await db.execute(site_zone_ids(user_of(request)))).scalars().all()
+        zones = (await db.execute(site_zone_ids(signed_in_user(request)))).scalars().all()
         today = service.local_today(utcnow(), await service.site_timezone(db, list(zones)))
         return see_other(f"/reports/week/{weekly.week_name(today - dt.timedelta(days=today.weekday()))}")
 
@@ -172,19 +173,19 @@ class WeeklyReportController(Controller):
     async def week(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Template:
         """`/reports/week/2026-W47`: the page, with its CSV and PDF beside it."""
         first = weekly.parse_week(week)
-        data = await weekly.week_report(db, first, user_of(request).site_id)
+        data = await weekly.week_report(db, first, signed_in_user(request).site_id)
         return render(request, "reports/week.html", title_key="report.title", r=data, week=week,
                       prev=weekly.week_name(first - dt.timedelta(days=7)),
                       next=weekly.week_name(first + dt.timedelta(days=7)))
 
     @get("/{week:str}/report.csv")
     async def week_csv(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Response[bytes]:
-        data = await weekly.week_report(db, weekly.parse_week(week), user_of(request).site_id)
+        data = await weekly.week_report(db, weekly.parse_week(week), signed_in_user(request).site_id)
         return Response(weekly.to_csv(data), media_type=MEDIA_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="fieldcheck-{week}.csv"'})
 
     @get("/{week:str}/report.pdf")
     async def week_pdf(self, request: Request[Any, Any, Any], db: DbSession, week: FromPath[str]) -> Response[bytes]:
-        data = await weekly.week_report(db, weekly.parse_week(week), user_of(request).site_id)
+        data = await weekly.week_report(db, weekly.parse_week(week), signed_in_user(request).site_id)
         return Response(weekly.to_pdf(data), media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="fieldcheck-{week}.pdf"'})

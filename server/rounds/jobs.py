@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
 from server.assets.models import Asset
-from server.audit.service import record_event
-from server.db import Database, utcnow
+from server.core.audit.service import record_event
+from server.core.db import Database, utcnow
 from server.inspections.models import Inspection
 from server.rounds import due
 from server.rounds.models import EmergencyRound, MissedRound, RoundAlert, RoundSchedule
@@ -113,7 +113,7 @@ async def _late_emergencies(db: AsyncSession, now: dt.datetime) -> None:
 async def run_missed(database: Database, *, force: bool = False, hold: dt.timedelta | None = None) -> list[dict[str, Any]] | None:
     """One round of the job under its lock; None when another worker has it."""
     from server.workorders.jobs import _finish, take_lock
-    from server.workorders.settings import get_workorder_settings
+    from server.core.workorder_settings import get_workorder_settings
 
     interval = get_workorder_settings().jobs_interval_s
     if not await take_lock(database, MISSED_JOB, hold or dt.timedelta(seconds=max(interval * 0.9, 1.0)), force=force):
@@ -132,7 +132,7 @@ async def run_missed(database: Database, *, force: bool = False, hold: dt.timede
 
 def cli_missed(force: bool = True) -> int:
     """`fieldcheck rounds-missed`: mark the rounds that ended with assets not inspected."""
-    from server.config import get_settings
+    from server.core.config import get_settings
 
     async def run() -> list[dict[str, Any]] | None:
         database = Database.connect(get_settings().db)

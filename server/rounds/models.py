@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
+from server.core.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
 
 SCHEDULE_KINDS = ("every_days", "weekdays", "monthly", "off")
 ALERT_KINDS = ("missed", "emergency_late")

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User
 from server.assets.models import Asset
 from server.contractors.models import Contract, ContractZone, Contractor
-from server.csvfile import csv_bytes
+from server.core.csvfile import csv_bytes
 from server.defects.models import Defect
 from server.core.errors import AppError
 from server.core.i18n import translate
@@ -32,7 +32,7 @@ from server.inspections.models import Inspection
 from server.rounds.due import local_minute
 from server.rounds.service import adherence_plan, count_adherence, epoch_seconds, raw_id, site_timezone
 from server.sites.models import Zone
-from server.workorders.geo import distance_m
+from server.core.geo import distance_m
 from server.workorders.models import WorkOrder, WorkOrderDefect
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -102,7 +102,8 @@ async def week_report(db: AsyncSession, monday: dt.date, site_id: uuid.UUID | No
     # raw rows: ids as the driver gives them, a UUID only per inspector.
     plan = await adherence_plan(db, monday, monday + dt.timedelta(days=6), site_id=site_id)
     read_lo, read_hi = (lo, hi) if plan.lo is None or plan.hi is None else (min(lo, plan.lo), max(hi, plan.hi))
-    user_ids = {raw: uid for raw, uid in await db.execute(select(raw_id(User.id), User.id))}
+    # Not dict(result): a Result has keys(), so dict() would take it for a mapping.
+    user_ids = {raw: uid for raw, uid in await db.execute(select(raw_id(User.id), User.id))}  # noqa: C416
     # Core rows, not ORM ones; the assets as one map rather than a join per inspection; times
     # as seconds since the epoch (server/rounds/service.py epoch_seconds).
     conn = await db.connection()
@@ -258,8 +259,8 @@ def cli_week(week: str, site: str | None = None) -> int:
     import asyncio
     import sys
 
-    from server.config import get_settings
-    from server.db import Database
+    from server.core.config import get_settings
+    from server.core.db import Database
     from server.sites.models import Site
 
     try:

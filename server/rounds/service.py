@@ -16,11 +16,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.accounts.models import User, UserZone
 from server.assets.models import Asset
-from server.audit.service import record_event
-from server.db import utcnow
+from server.core.audit.service import record_event
+from server.core.db import utcnow
 from server.core.errors import AppError
 from server.inspections.models import Inspection
 from server.rounds import due

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.contractors.models import Contractor
 from server.core.errors import AppError
 from server.scoring.figures import SCOPE_KINDS

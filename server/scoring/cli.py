@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from server.config import get_settings
+from server.core.config import get_settings
 from server.core.errors import AppError
 from server.core.i18n import translate
 from server.scoring import formatting as fmt
@@ -48,7 +48,7 @@ def _table(rows: list[Figures]) -> str:
 
 def run_score(args: Any) -> int:
     """Score a month and print it (a table, or the API's JSON with --json). Exit 2 on bad input."""
-    from server.db import Database
+    from server.core.db import Database
     from server.standards_admin.registry import load_live
 
     settings = get_settings()

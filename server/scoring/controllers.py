@@ -13,11 +13,11 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guards import role_in
-from server.csvfile import MEDIA_TYPE as CSV_MEDIA_TYPE
-from server.deps import DbSession
+from server.core.guards import role_in
+from server.core.csvfile import MEDIA_TYPE as CSV_MEDIA_TYPE
+from server.core.deps import DbSession
 from server.core.errors import AppError
-from server.text import check_fields
+from server.core.text import check_fields
 from server.scoring import formatting as fmt
 from server.scoring.access import check_visible, not_found, own_scope, parse_scope
 from server.scoring.charts import map_layout, svg_map, svg_trend, trend_layout
@@ -33,7 +33,8 @@ from server.scoring.service import (
     MonthReport, close_month, default_month, month_report, parse_month, reopen_month, require_site, trend,
 )
 from server.core.i18n import Translator, translator
-from server.web import current_user, render, request_language, see_other
+from server.core.web import render, request_language, see_other
+from server.core.identity import signed_in_user
 
 EVIDENCE_PAGE = 250
 # "scope" is a reserved keyword argument name in Litestar (request.scope): read it under another name.
@@ -41,16 +42,11 @@ ScopeQuery = Annotated[str | None, QueryParameter(name="scope", description="sit
 FIGURE_NAMES = ("coverage", "compliance", "clause_pass_rate", "timeliness")
 
 
-def _user(request: Request[Any, Any, Any]) -> Any:
-    user = current_user(request)
-    assert user is not None  # the guards let no anonymous request through
-    return user
-
 
 async def _site(request: Request[Any, Any, Any], db: AsyncSession, code: str | None = None) -> Site:
     """The site the user asks for (`code`, one of theirs) or has chosen in the top bar; another
     site's code answers like an unknown one, and a user of no site has no scores (404)."""
-    user = _user(request)
+    user = signed_in_user(request)
     chosen = next((s for s in user.sites if s.code == code), None) if code else next(
         (s for s in user.sites if s.id == user.site_id), None)
     if chosen is None:
@@ -62,7 +58,7 @@ async def _report(request: Request[Any, Any, Any], db: AsyncSession, month_text:
                   *, with_data: bool = False) -> tuple[MonthReport, str | None]:
     month = parse_month(month_text)
     state = request.app.state
-    own = await own_scope(db, _user(request))
+    own = await own_scope(db, signed_in_user(request))
     report = await month_report(db, await _site(request, db, site), month, state.standards, state.scoring_rules,
                                 with_data=with_data or own is not None)
     return report, own
@@ -124,8 +120,8 @@ class ScoresController(Controller):
             site_figures=report.get(own or "site"), map_svg=map_svg, fmt=fmt, figure_names=FIGURE_NAMES,
             prev_month=report.month.shift(-1), next_month=report.month.shift(1),
             weights={k: f"{float(v):g}" for k, v in report.rule.weights.items()},
-            label=lambda f: _label(f, lang), is_admin=_user(request).role == "admin",
-            can_close=_user(request).role in ("admin", "supervisor"), local=_local(report),
+            label=lambda f: _label(f, lang), is_admin=signed_in_user(request).role == "admin",
+            can_close=signed_in_user(request).role in ("admin", "supervisor"), local=_local(report),
             local_iso=lambda text: _local(report)(dt.datetime.fromisoformat(text)),
             adherence=await adherence(db, report.month.first_day, report.month.last_day, site_id=report.site.id)
             if own is None else None,
@@ -212,7 +208,7 @@ class ScoresController(Controller):
     async def close(self, request: Request[Any, Any, Any], db: DbSession, month: FromPath[str]) -> Response[Any]:
         state = request.app.state
         site = await _site(request, db)
-        await close_month(db, site, parse_month(month), state.standards, state.scoring_rules, _user(request).id,
+        await close_month(db, site, parse_month(month), state.standards, state.scoring_rules, signed_in_user(request).id,
                           request)
         return see_other(f"/scores/{parse_month(month)}")
 
@@ -221,7 +217,7 @@ class ScoresController(Controller):
         form = await request.form()
         check_fields(form)
         site = await _site(request, db)
-        await reopen_month(db, site, parse_month(month), _user(request).id, str(form.get("reason", "")), request)
+        await reopen_month(db, site, parse_month(month), signed_in_user(request).id, str(form.get("reason", "")), request)
         return see_other(f"/scores/{parse_month(month)}")
 
 

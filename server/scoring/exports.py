@@ -1,6 +1,6 @@
 """CSV exports and the assembly of the PDF report.
 
-CSV files come from the app's one writer (server/csvfile.py: UTF-8 with a byte-order mark,
+CSV files come from the app's one writer (server/core/csvfile.py: UTF-8 with a byte-order mark,
 no cell a spreadsheet would run as a formula); ratios are plain decimals (0.8667), not
 formatted percentages.
 """
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.csvfile import csv_bytes
-from server.db import utcnow
+from server.core.csvfile import csv_bytes
+from server.core.db import utcnow
 from server.scoring import formatting as fmt
 from server.scoring.charts import map_layout, trend_layout
 from server.scoring.evidence import Evidence

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
+from server.core.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
 
 
 class ClosedMonth(Base):

@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
-from server.audit.service import record_event
-from server.db import utcnow
+from server.core.audit.service import record_event
+from server.core.db import utcnow
 from server.core.errors import AppError
-from server.text import check_text
+from server.core.text import check_text
 from server.scoring.figures import Figures, MonthData, Ref, figures_for, month_figures
 from server.scoring.models import ClosedMonth
 from server.scoring.months import BadMonth, Month

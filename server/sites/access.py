@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.sites.models import Zone
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, new_uuid
+from server.core.db import Base, JSONType, new_uuid
 
 
 class Site(Base):

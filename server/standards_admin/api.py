@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
 
-from server.accounts.guards import signed_in
+from server.core.guards import signed_in
 
 
 class StandardsSetController(Controller):

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from server.config import get_settings
+from server.core.config import get_settings
 
 
 def add_commands(sub: Any) -> None:
@@ -39,7 +39,7 @@ def read_path(path: Path) -> dict[str, str]:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from server.db import Database
+    from server.core.db import Database
     from server.core.i18n import translator
     from server.standards_admin.registry import LiveStandards
     from server.standards_admin.service import InstallRefused, install, prepare

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
+from server.core.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
 
 ORIGINS = ("upload", "form", "cli")
 

@@ -16,15 +16,16 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from server.accounts.guards import role_in
-from server.deps import DbSession
+from server.core.guards import role_in
+from server.core.deps import DbSession
 from server.core.i18n import translator
 from server.standards_admin.editor import edited_files, limit_fields
 from server.standards_admin.registry import LiveStandards
 from server.standards_admin import service
 from server.standards_admin.service import InstallRefused, install, prepare, version_rows
-from server.text import check_fields
-from server.web import current_user, render, request_language, see_other
+from server.core.text import check_fields
+from server.core.web import render, request_language, see_other
+from server.core.identity import current_user
 from standards import NoStandardInForce, StandardsFileError
 from standards.bundle import MAX_FILE_BYTES, MAX_FILES, read_zip
 

@@ -17,9 +17,9 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audit.service import record_event
+from server.core.audit.service import record_event
+from server.core.db import utcnow
 from server.core.error_codes import lookup
-from server.db import utcnow
 from server.scoring.models import ClosedMonth
 from server.standards_admin.models import ORIGINS, StandardsVersion
 from server.standards_admin.registry import LiveStandards

@@ -9,9 +9,9 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
-from server.accounts.guards import signed_in
+from server.core.guards import signed_in
 from server.core.errors import AppError
-from server.web import render
+from server.core.web import render
 from standards import Standard, StandardsSet
 from standards.model import NoStandardInForce
 

@@ -16,21 +16,24 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath
 from sqlalchemy import select
 
-from server.accounts.guards import role_in
+from server.core.guards import role_in
 from server.assets.models import Asset
-from server.db import utcnow
+from server.core.db import utcnow
 from server.defects import lifecycle
-from server.defects.filters import DefectFilter, WorkOrderFilter, parse_uuid_list
+from server.defects.filters import DefectFilter, parse_uuid_list
+from server.workorders.filters import WorkOrderFilter
 from server.defects.queries import defect_detail, nearby_open_defects
-from server.deps import DbSession
+from server.core.deps import DbSession
 from server.core.errors import AppError
 from server.sites.models import Zone
 from server.workorders import exports, service
 from server.workorders.exports import CSV, GEOJSON
-from server.workorders.http import json_answer, json_body, user_of, uuid_or_none
+from server.core.http import json_body, uuid_or_none
+from server.core.identity import signed_in_user
+from server.workorders.responses import json_answer
 from server.workorders.notifications import mark_read, recent_notifications, unread_counts
 from server.workorders.queries import order_detail, order_list
-from server.workorders.settings import get_workorder_settings
+from server.core.workorder_settings import get_workorder_settings
 
 NO_STORE = {"cache-control": "private, no-store"}
 GZIP_LEVEL = 1
@@ -72,7 +75,7 @@ class DefectApiController(Controller):
         the properties the map draws (severity, status)."""
         f = DefectFilter.parse(request.query_params)
         lean = request.query_params.get("view") == "map"
-        body = await exports.defects_geojson(db, f, user_of(request), lean=lean)
+        body = await exports.defects_geojson(db, f, signed_in_user(request), lean=lean)
         headers = {**NO_STORE, "vary": "Accept-Encoding"}
         if accepts_gzip(request.headers.get("accept-encoding", "")):
             # Gzipped here, not by the app's compression (server/app.py leaves this path out):
@@ -85,7 +88,7 @@ class DefectApiController(Controller):
     @get("/defects.csv", guards=[role_in("supervisor", "contractor")], summary="Defects as CSV")
     async def csv(self, request: Request[Any, Any, Any], db: DbSession) -> Response[bytes]:
         f = DefectFilter.parse(request.query_params)
-        body = await exports.defects_csv(db, f, user_of(request), request.app.state.standards.catalogue())
+        body = await exports.defects_csv(db, f, signed_in_user(request), request.app.state.standards.catalogue())
         return _download(body, CSV, "defects.csv")
 
     @get("/defects/nearby", guards=[role_in("inspector", "supervisor")], summary="Likely duplicates nearby")
@@ -99,7 +102,7 @@ class DefectApiController(Controller):
 
     @get("/defects/{defect_id:uuid}", guards=[role_in("supervisor", "contractor")], summary="One defect")
     async def defect(self, request: Request[Any, Any, Any], db: DbSession, defect_id: FromPath[uuid.UUID]) -> dict[str, Any]:
-        d = await defect_detail(db, defect_id, user_of(request))
+        d = await defect_detail(db, defect_id, signed_in_user(request))
         if d is None:
             raise AppError("defect_not_found", field="defect_id")
         r = d.row
@@ -116,12 +119,12 @@ class DefectApiController(Controller):
     @post("/defects/{defect_id:uuid}/dismiss", guards=[role_in("supervisor")], summary="Dismiss a defect with a reason")
     async def dismiss(self, request: Request[Any, Any, Any], db: DbSession, defect_id: FromPath[uuid.UUID]) -> Response[Any]:
         body = await json_body(request)
-        d = await lifecycle.dismiss_defect(db, user_of(request), defect_id, body.get("reason"), request)
+        d = await lifecycle.dismiss_defect(db, signed_in_user(request), defect_id, body.get("reason"), request)
         return json_answer(request, db, {"id": str(d.id), "status": d.status})
 
     @post("/defects/{defect_id:uuid}/close", guards=[role_in("supervisor")], summary="Close a defect found passing")
     async def close(self, request: Request[Any, Any, Any], db: DbSession, defect_id: FromPath[uuid.UUID]) -> Response[Any]:
-        d = await lifecycle.close_passed_defect(db, user_of(request), defect_id, request)
+        d = await lifecycle.close_passed_defect(db, signed_in_user(request), defect_id, request)
         return json_answer(request, db, {"id": str(d.id), "status": d.status})
 
 
@@ -150,7 +153,7 @@ class WorkOrderApiController(Controller):
     @get("/work-orders", summary="Work orders (filtered)")
     async def list(self, request: Request[Any, Any, Any], db: DbSession) -> dict[str, Any]:
         f = WorkOrderFilter.parse(request.query_params)
-        rows, total = await order_list(db, f, user_of(request), utcnow())
+        rows, total = await order_list(db, f, signed_in_user(request), utcnow())
         return {"total": total, "work_orders": [
             {"id": str(r.id), "code": r.code, "status": r.status, "contractor": r.contractor_code,
              "contract": r.contract_code, "issued_at": r.issued_at, "due_at": r.due_at, "defects": r.defects,
@@ -159,13 +162,13 @@ class WorkOrderApiController(Controller):
     @get("/work-orders.geojson", summary="Work orders as GeoJSON (RFC 7946)")
     async def geojson(self, request: Request[Any, Any, Any], db: DbSession) -> Response[bytes]:
         f = WorkOrderFilter.parse(request.query_params)
-        body = await exports.orders_geojson(db, f, user_of(request), utcnow())
+        body = await exports.orders_geojson(db, f, signed_in_user(request), utcnow())
         return Response(content=body, media_type=GEOJSON, headers=NO_STORE)
 
     @get("/work-orders.csv", summary="Work orders as CSV")
     async def csv(self, request: Request[Any, Any, Any], db: DbSession) -> Response[bytes]:
         f = WorkOrderFilter.parse(request.query_params)
-        return _download(await exports.orders_csv(db, f, user_of(request), utcnow()), CSV, "work-orders.csv")
+        return _download(await exports.orders_csv(db, f, signed_in_user(request), utcnow()), CSV, "work-orders.csv")
 
     @post("/work-orders", guards=[role_in("supervisor")], summary="Issue a work order", status_code=201)
     async def issue(self, request: Request[Any, Any, Any], db: DbSession) -> Response[Any]:
@@ -175,7 +178,7 @@ class WorkOrderApiController(Controller):
         if not isinstance(raw_ids, list):
             raise AppError("defects_required", field="defect_ids")
         order = await service.issue_order(
-            db, user_of(request), parse_uuid_list(raw_ids, "defect_ids"),
+            db, signed_in_user(request), parse_uuid_list(raw_ids, "defect_ids"),
             contract_id=uuid_or_none(body.get("contract_id"), "contract_id"), due_at=service.parse_due(body.get("due_at")),
             due_reason=body.get("due_reason"), notes=body.get("notes") or "", request=request,
         )
@@ -183,13 +186,13 @@ class WorkOrderApiController(Controller):
 
     @get("/work-orders/{order_id:uuid}", summary="One work order")
     async def order(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID]) -> dict[str, Any]:
-        order = await service.order_for(db, user_of(request), order_id)
+        order = await service.order_for(db, signed_in_user(request), order_id)
         return order_json(await order_detail(db, order, utcnow()))
 
     @put("/work-orders/{order_id:uuid}/due", guards=[role_in("supervisor")], summary="Move the due time (with a reason)")
     async def due(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID]) -> Response[Any]:
         body = await json_body(request)
-        order = await service.change_due(db, user_of(request), order_id, service.parse_due(body.get("due_at")),
+        order = await service.change_due(db, signed_in_user(request), order_id, service.parse_due(body.get("due_at")),
                                          body.get("due_reason"), request)
         return json_answer(request, db, {"id": str(order.id), "due_at": order.due_at, "status": order.status})
 
@@ -198,7 +201,7 @@ class WorkOrderApiController(Controller):
         """Contractors accept and start; supervisors verify, return and cancel (the last two
         with `{"reason": "…"}`). Completing goes through the sync API with its photos."""
         body = await json_body(request)
-        order = await service.transition(db, user_of(request), order_id, action, reason=body.get("reason"),
+        order = await service.transition(db, signed_in_user(request), order_id, action, reason=body.get("reason"),
                                          request=request)
         return json_answer(request, db, {"id": str(order.id), "code": order.code, "status": order.status})
 
@@ -239,7 +242,7 @@ class NotificationApiController(Controller):
 
     @get("/", summary="My notifications and unread counts")
     async def mine(self, request: Request[Any, Any, Any], db: DbSession) -> dict[str, Any]:
-        user = user_of(request)
+        user = signed_in_user(request)
         unread = await unread_counts(db, user.id)
         items = await recent_notifications(db, user.id)
         return {"unread": unread.total, "unread_by_kind": unread.by_kind, "notifications": [
@@ -250,5 +253,5 @@ class NotificationApiController(Controller):
     @post("/read", status_code=200, summary="Mark notifications read (all, or those of one work order)")
     async def read(self, request: Request[Any, Any, Any], db: DbSession) -> dict[str, Any]:
         body = await json_body(request)
-        marked = await mark_read(db, user_of(request).id, uuid_or_none(body.get("work_order_id"), "work_order_id"))
+        marked = await mark_read(db, signed_in_user(request).id, uuid_or_none(body.get("work_order_id"), "work_order_id"))
         return {"marked": marked}

@@ -26,21 +26,22 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.assets.models import Asset
-from server.config import get_settings
-from server.db import utcnow
+from server.core.config import get_settings
+from server.core.db import utcnow
 from server.defects.models import Defect
 from server.core.errors import AppError
-from server.core.validation import Checker, ahead, has_offset, is_sha256, moment, number, on_planet
-from server.text import CODE as TEXT_CODE, FIELD_MESSAGE_KEY as TEXT_FIELD_KEY, unstorable
+from server.core.text import CODE as TEXT_CODE, FIELD_MESSAGE_KEY as TEXT_FIELD_KEY, unstorable
+from server.core.sha256 import is_sha256
+from server.core.validation import Checker, ahead, has_offset, moment, number, on_planet
 from server.photos.models import Photo
-from server.web import localtime
-from server.workorders.geo import distance_m
+from server.core.web import localtime
+from server.core.geo import distance_m
 from server.workorders.models import CompletionPhoto, WorkOrder, WorkOrderCompletion
 from server.workorders.proof import first_failure, photo_past, placed_checks, unplaced_checks, whole_second
 from server.workorders.service import apply_step, order_defects, order_for
-from server.workorders.settings import get_workorder_settings
+from server.core.workorder_settings import get_workorder_settings
 from server.workorders.states import COMPLETABLE, STEPS
 
 BODY_KEYS = {"work_order_id", "completed_at", "notes", "photos", "position"}

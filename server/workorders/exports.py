@@ -20,11 +20,12 @@ import msgspec
 from sqlalchemy import String, cast, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.assets.models import Asset
-from server.csvfile import MEDIA_TYPE, csv_bytes
+from server.core.csvfile import MEDIA_TYPE, csv_bytes
 from server.contractors.models import Contract, Contractor
-from server.defects.filters import DefectFilter, WorkOrderFilter
+from server.defects.filters import DefectFilter
+from server.workorders.filters import WorkOrderFilter
 from server.defects.lifecycle import most_severe
 from server.defects.models import Defect
 from server.sites.models import Zone

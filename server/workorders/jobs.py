@@ -30,12 +30,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts import limits
-from server.audit.service import record_event
-from server.db import Database, utcnow
+from server.core.audit.service import record_event
+from server.core.db import Database, utcnow
 from server.photos.cleanup import discard_abandoned_uploads
 from server.workorders import notifications, webhooks
 from server.workorders.models import JobRun, WorkOrder, WorkOrderOverdue
-from server.workorders.settings import get_workorder_settings
+from server.core.workorder_settings import get_workorder_settings
 from server.workorders.states import OWING_STATUSES
 
 log = logging.getLogger("fieldcheck.jobs")
@@ -156,7 +156,7 @@ async def jobs_lifespan(app: Litestar) -> AsyncIterator[None]:
 
 def cli_overdue(force: bool = True) -> int:
     """`fieldcheck overdue`: announce the orders past due now, send their webhooks, print them."""
-    from server.config import get_settings
+    from server.core.config import get_settings
 
     async def run() -> list[str] | None:
         database = Database.connect(get_settings().db)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from server.config import get_settings
-from server.security import CSP
+from server.core.config import get_settings
+from server.core.security import CSP
 
 
 def tile_origin(url: str) -> str | None:

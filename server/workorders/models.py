@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
+from server.core.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
 
 WORK_ORDER_STATUSES = ("issued", "accepted", "in_progress", "completed", "verified", "returned", "cancelled")
 

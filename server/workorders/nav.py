@@ -1,7 +1,7 @@
 """The count in the staff's top bar: work orders completed and waiting for review.
 
 Loaded before a page is rendered (a Litestar `before_request`, GET pages only, for
-supervisors and admins) and put in the request's scope, where `server.web.render` finds it.
+supervisors and admins) and put in the request's scope, where `server.core.web.render` finds it.
 The full page shows it in the navigation; an htmx fragment carries it out of band
 (web/templates/layout/_nav_count.html), so verifying or returning an order in place updates
 the top bar without a reload. The contractor's pages are stored on the phone for offline
@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from server.defects.filters import order_scope
-from server.web import NAV_COUNT_KEY, current_user
+from server.workorders.filters import order_scope
+from server.core.web import NAV_COUNT_KEY
+from server.core.identity import current_user
 from server.workorders.models import WorkOrder
 
 # What is not a page: JSON, files, photos, the schema, the app shell.

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
-from server.db import utcnow
+from server.core.db import utcnow
 from server.workorders.models import NOTIFICATION_KINDS, Notification, WorkOrder
 
 TO_CONTRACTOR = frozenset({"new", "overdue", "returned", "cancelled", "verified"})

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.defects.models import DefectEvidence
 from server.inspections.models import InspectionPhoto
 from server.photos.models import Photo
-from server.workorders.geo import distance_m
+from server.core.geo import distance_m
 from server.workorders.models import CompletionPhoto, WorkOrderCompletion
 
 # Each check, in the order they are judged and shown, with the stable code of its refusal.

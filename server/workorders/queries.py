@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
+from server.core.identity import CurrentUser
 from server.accounts.models import User
 from server.assets.models import Asset
 from server.contractors.models import Contract, Contractor
-from server.defects.filters import WorkOrderFilter, order_scope
+from server.workorders.filters import WorkOrderFilter, order_scope
 from server.defects.models import SEVERITIES, Defect
 from server.defects.queries import HistoryRow, evidence_of, history_of
 from server.photos.models import Photo
@@ -22,7 +22,7 @@ from server.workorders.models import (
     WORK_ORDER_STATUSES, CompletionPhoto, WebhookDelivery, WorkOrder, WorkOrderCompletion, WorkOrderDefect,
 )
 from server.workorders.proof import ProofCheck, photo_past, placed_checks, unplaced_checks
-from server.workorders.settings import get_workorder_settings
+from server.core.workorder_settings import get_workorder_settings
 from server.workorders.states import OPEN_STATUSES as OPEN_ORDER_STATUSES
 
 SEVERITY_RANK = case({s: i for i, s in enumerate(SEVERITIES)}, value=Defect.severity)

@@ -19,15 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.identity import CurrentUser
-from server.audit.service import record_event
-from server.config import get_settings
+from server.core.identity import CurrentUser
+from server.core.audit.service import record_event
+from server.core.config import get_settings
 from server.contractors.coverage import contracts_covering
-from server.db import utcnow
+from server.core.db import utcnow
 from server.defects.lifecycle import clean_reason, defects_for_update, most_severe, move_defects, response_time
 from server.defects.models import Defect
 from server.core.errors import AppError
-from server.text import check_text
+from server.core.text import check_text
 from server.sites.access import in_current_site
 from server.workorders import notifications, webhooks
 from server.workorders.models import WorkOrder, WorkOrderDefect

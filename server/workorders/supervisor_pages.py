@@ -16,21 +16,24 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guards import role_in
-from server.config import get_settings
+from server.core.guards import role_in
+from server.core.config import get_settings
 from server.contractors.coverage import contracts_covering
-from server.db import utcnow
-from server.defects.filters import WorkOrderFilter, parse_uuid_list
+from server.core.db import utcnow
+from server.defects.filters import parse_uuid_list
+from server.workorders.filters import WorkOrderFilter
 from server.defects.lifecycle import most_severe, response_time
 from server.defects.models import SEVERITIES
 from server.defects.queries import defects_by_ids, filter_choices
-from server.deps import DbSession
+from server.core.deps import DbSession
 from server.core.errors import AppError, _describe
 from server.rounds.alerts import mark_round_alerts_read, round_alerts
 from server.sites.access import site_zone_ids
-from server.web import render
+from server.core.web import render
 from server.workorders import service
-from server.workorders.http import after_post, form_of, next_or, user_of, uuid_or_none
+from server.core.http import form_of, next_or, uuid_or_none
+from server.core.identity import signed_in_user
+from server.workorders.responses import after_post
 from server.workorders.models import WORK_ORDER_STATUSES
 from server.workorders.notifications import mark_read, recent_notifications, unread_counts
 from server.workorders.queries import order_detail, order_list, webhook_log
@@ -44,7 +47,7 @@ def local_input(value: dt.datetime) -> str:
 async def mark_order_read(request: Request[Any, Any, Any], order_id: uuid.UUID) -> None:
     """Opening an order reads its notifications (its own short write, outside the page's read)."""
     async with request.app.state.db.session(write=True) as db:
-        await mark_read(db, user_of(request).id, order_id)
+        await mark_read(db, signed_in_user(request).id, order_id)
 
 
 async def order_page(
@@ -52,7 +55,7 @@ async def order_page(
     error: AppError | None = None, **extra: Any,
 ) -> Template:
     """One order's page for whoever may see it (the supervisor's review or the contractor's)."""
-    order = await service.order_for(db, user_of(request), order_id)
+    order = await service.order_for(db, signed_in_user(request), order_id)
     detail = await order_detail(db, order, utcnow())
     if error is None:
         await mark_order_read(request, order_id)
@@ -70,7 +73,7 @@ async def step_or_page(
     """Take the order one step (`action`); None when done, else its page saying why not (404 stays 404)."""
     try:
         async with db.begin_nested():
-            await service.transition(db, user_of(request), order_id, action, reason=reason, request=request)
+            await service.transition(db, signed_in_user(request), order_id, action, reason=reason, request=request)
     except AppError as exc:
         if exc.status_code == 404:
             raise
@@ -80,7 +83,7 @@ async def step_or_page(
 
 async def notifications_page(request: Request[Any, Any, Any], db: AsyncSession, area: str) -> Template:
     """The signed-in user's notifications, in `area` ("supervise" or "contractor")."""
-    user = user_of(request)
+    user = signed_in_user(request)
     rounds = await round_alerts(db, user.id, site_zone_ids(user)) if area == "supervise" else []
     return render(request, f"{area}/notifications.html", title_key="notice.title",
                   items=await recent_notifications(db, user.id), unread=await unread_counts(db, user.id),
@@ -89,9 +92,9 @@ async def notifications_page(request: Request[Any, Any, Any], db: AsyncSession, 
 
 
 async def read_all_notifications(request: Request[Any, Any, Any], db: AsyncSession, area: str) -> Redirect:
-    await mark_read(db, user_of(request).id)
+    await mark_read(db, signed_in_user(request).id)
     if area == "supervise":
-        await mark_round_alerts_read(db, user_of(request).id)
+        await mark_round_alerts_read(db, signed_in_user(request).id)
     return after_post(request, db, f"/{area}/notifications")
 
 
@@ -103,9 +106,9 @@ class SupervisorOrderPages(Controller):
     @get("/orders")
     async def orders(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
         f = WorkOrderFilter.parse(request.query_params)
-        rows, total = await order_list(db, f, user_of(request), utcnow())
+        rows, total = await order_list(db, f, signed_in_user(request), utcnow())
         return render(request, "supervise/orders.html", title_key="wo.list_title", f=f, rows=rows, total=total,
-                      choices=await filter_choices(db, user_of(request).site_id), statuses=WORK_ORDER_STATUSES)
+                      choices=await filter_choices(db, signed_in_user(request).site_id), statuses=WORK_ORDER_STATUSES)
 
     @get("/orders/new")
     async def new_order(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
@@ -117,7 +120,7 @@ class SupervisorOrderPages(Controller):
         self, request: Request[Any, Any, Any], db: AsyncSession, ids: list[uuid.UUID], error: AppError | None,
         values: dict[str, Any],
     ) -> Template:
-        rows = await defects_by_ids(db, ids, user_of(request))
+        rows = await defects_by_ids(db, ids, signed_in_user(request))
         today = utcnow().astimezone(ZoneInfo(get_settings().site.timezone)).date()
         options = await contracts_covering(db, {(r.zone_id, r.category) for r in rows}, today) if rows else []
         worst = most_severe(r.severity for r in rows) if rows else None
@@ -137,7 +140,7 @@ class SupervisorOrderPages(Controller):
         try:
             async with db.begin_nested():
                 order = await service.issue_order(
-                    db, user_of(request), ids, contract_id=uuid_or_none(form.get("contract_id"), "contract_id"),
+                    db, signed_in_user(request), ids, contract_id=uuid_or_none(form.get("contract_id"), "contract_id"),
                     due_at=service.parse_due(form.get("due_at")), due_reason=form.get("due_reason"),
                     notes=form.get("notes") or "", request=request,
                 )
@@ -154,7 +157,7 @@ class SupervisorOrderPages(Controller):
         form = await form_of(request)
         try:
             async with db.begin_nested():
-                await service.change_due(db, user_of(request), order_id, service.parse_due(form.get("due_at")),
+                await service.change_due(db, signed_in_user(request), order_id, service.parse_due(form.get("due_at")),
                                          form.get("due_reason"), request)
         except AppError as exc:
             if exc.status_code == 404:

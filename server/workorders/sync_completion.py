@@ -1,7 +1,8 @@
 """The `completion` record kind of the sync API (docs/sync.md): a contractor's proof of fix,
 sent from the phone's outbox like an inspection.
 
-`sync.service` calls `plan_completion` for records of this kind. Unlike inspections, a
+`sync.service` calls `plan_completion` for records of this kind (registered in
+`server/workorders/records.py`). Unlike inspections, a
 completion is written at once (in a SAVEPOINT, so a refusal leaves nothing) by
 `server.workorders.completion.complete_order`; the returned Plan only carries the result
 for the sync receipt. Refusals become the sync API's record results: 422 with per-field
@@ -15,7 +16,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar.exceptions import PermissionDeniedException
 from msgspec import Meta, Struct
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,9 +84,3 @@ async def plan_completion(db: AsyncSession, state: BatchState, record: SyncRecor
     except AppError as exc:
         raise _refusal(exc) from exc
     return Plan(result=result)
-
-
-def refuse_other_kinds(user: Any, records: list[SyncRecord]) -> None:
-    """A contractor's phone sends only completions: any other kind refuses the whole request (403)."""
-    if user.role == "contractor" and any(r.kind != KIND for r in records):
-        raise PermissionDeniedException("auth.forbidden")

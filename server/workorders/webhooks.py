@@ -53,9 +53,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.contractors.models import Contractor
-from server.db import Database, utcnow
+from server.core.db import Database, utcnow
 from server.workorders.models import WebhookAttempt, WebhookDelivery, WorkOrder
-from server.workorders.settings import WorkOrderSettings, get_workorder_settings
+from server.core.workorder_settings import WorkOrderSettings, get_workorder_settings
 
 log = logging.getLogger("fieldcheck.webhooks")
 

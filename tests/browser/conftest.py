@@ -36,7 +36,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from server.config import REPO_ROOT
+from server.core.config import REPO_ROOT
 from tests.conftest import DEMO_TODAY, _pg_admin
 
 CHROMIUM = os.environ.get("FIELDCHECK_CHROMIUM", "/usr/bin/chromium")
@@ -74,8 +74,8 @@ def _run_async(coro: Any) -> Any:
 @pytest.fixture(scope="session")
 def demo_template_url(database_factory: Any) -> str:
     """A migrated database with the demo site loaded, never written to by a test: cloned."""
-    from server.config import DatabaseSettings
-    from server.db import Database
+    from server.core.config import DatabaseSettings
+    from server.core.db import Database
     from server.demo import load_demo
 
     url = database_factory.fresh()
@@ -361,8 +361,8 @@ def empty_server(database_factory: Any, tmp_path: Path, request: pytest.FixtureR
     """The app on an EMPTY install: a migrated database with no demo and one admin user
     (`EMPTY_ADMIN`), made as an operator would with `fieldcheck create-user`."""
     from server.accounts.service import create_user
-    from server.config import DatabaseSettings
-    from server.db import Database
+    from server.core.config import DatabaseSettings
+    from server.core.db import Database
 
     name = f"fc_empty_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
     url = clone_database(database_factory.url(database_factory.template), name)

@@ -21,7 +21,7 @@ from tests.browser.conftest import LiveServer, collect_errors, context_options, 
 from tests.browser.test_supervisor_flow import CONTRACTORS, camera_jpeg, no_csp_trouble
 from tests.browser.test_offline_core import count, download_for_offline, outbox, wait_outbox_empty
 from server.assets.models import Asset
-from server.workorders.geo import offset
+from server.core.geo import offset
 
 pytestmark = pytest.mark.browser
 SUPERVISOR = ("supervisor", "Super-2026-demo")

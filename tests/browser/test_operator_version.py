@@ -31,7 +31,7 @@ from tests.browser.conftest import (
 )
 from tests.browser.test_inspection_form import choose, outbox, result
 from tests.browser.test_offline_core import download_for_offline, seating_asset, wait_outbox_empty
-from server.workorders.geo import offset
+from server.core.geo import offset
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).resolve().parents[2] / "standards" / "data"

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.assets.models import Asset
-from server.config import REPO_ROOT
+from server.core.config import REPO_ROOT
 from server.sites.models import Zone
 from tests.browser.conftest import LiveServer, sign_in, wait_for_service_worker, wait_until
 from tests.browser.test_offline_core import download_for_offline, enqueue, inspection_body, seating_asset

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server.contractors.models import Contract, ContractCategory, Contractor, ContractZone
 from server.defects.models import Defect
 from server.sites.models import Zone
-from server.workorders.geo import offset
+from server.core.geo import offset
 from server.workorders.models import WorkOrder
 from tests.browser.conftest import LiveServer, collect_errors, context_options, sign_in, wait_until
 

@@ -12,8 +12,8 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import select
 
-from server.config import DatabaseSettings
-from server.db import Database
+from server.core.config import DatabaseSettings
+from server.core.db import Database
 from server.scoring.rules import load_rules
 from server.scoring.service import close_month
 from server.sites.models import Site

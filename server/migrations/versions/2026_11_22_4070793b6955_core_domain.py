@@ -1,7 +1,7 @@
 """core domain
 
 Revision ID: 4070793b6955
-Revises: 
+Revises:
 Create Date: 2026-11-22 15:01:53.981127
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import server.db
+import server.core.db
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('contractor_id', sa.Uuid(), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(role = 'contractor') = (contractor_id IS NOT NULL)", name=op.f('ck_users_contractor_users_have_company')),
     sa.CheckConstraint("language IN ('zh', 'en') OR language IS NULL", name=op.f('ck_users_language_known')),
     sa.CheckConstraint("role IN ('inspector', 'supervisor', 'contractor', 'admin')", name=op.f('ck_users_role_known')),
@@ -104,9 +104,9 @@ def upgrade() -> None:
     sa.Column('outline', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('qr_token', sa.String(length=32), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.Uuid(), nullable=True),
-    sa.Column('updated_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180', name=op.f('ck_assets_position_on_earth')),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_assets_created_by_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_assets_zone_id_zones'), ondelete='RESTRICT'),
@@ -121,7 +121,7 @@ def upgrade() -> None:
 
     op.create_table('audit_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=True),
     sa.Column('device_id', sa.String(length=64), nullable=True),
     sa.Column('action', sa.String(length=48), nullable=False),
@@ -156,9 +156,9 @@ def upgrade() -> None:
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('exif_lat', sa.Float(), nullable=True),
     sa.Column('exif_lon', sa.Float(), nullable=True),
-    sa.Column('exif_taken_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('exif_taken_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('uploaded_by', sa.Uuid(), nullable=True),
-    sa.Column('uploaded_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("media_type IN ('image/jpeg', 'image/png', 'image/webp')", name=op.f('ck_photos_media_type_known')),
     sa.CheckConstraint('length(sha256) = 64', name=op.f('ck_photos_sha256_hex')),
     sa.CheckConstraint('size_bytes > 0 AND width > 0 AND height > 0', name=op.f('ck_photos_dimensions_positive')),
@@ -168,8 +168,8 @@ def upgrade() -> None:
     op.create_table('user_sessions',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('user_agent', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_user_sessions'))
@@ -190,13 +190,13 @@ def upgrade() -> None:
     sa.Column('contract_id', sa.Uuid(), nullable=False),
     sa.Column('contractor_id', sa.Uuid(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('issued_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('issued_by', sa.Uuid(), nullable=False),
-    sa.Column('due_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_change_reason', sa.Text(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('completed_at', server.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('verified_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('verified_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('return_reason', sa.Text(), nullable=True),
     sa.Column('cancel_reason', sa.Text(), nullable=True),
     sa.CheckConstraint("status != 'cancelled' OR cancel_reason IS NOT NULL", name=op.f('ck_work_orders_cancel_has_reason')),
@@ -216,8 +216,8 @@ def upgrade() -> None:
     sa.Column('asset_id', sa.Uuid(), nullable=False),
     sa.Column('inspector_id', sa.Uuid(), nullable=False),
     sa.Column('device_id', sa.String(length=64), nullable=True),
-    sa.Column('observed_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('observed_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('lat', sa.Float(), nullable=True),
     sa.Column('lon', sa.Float(), nullable=True),
     sa.Column('accuracy_m', sa.Float(), nullable=True),
@@ -264,12 +264,12 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('lat', sa.Float(), nullable=False),
     sa.Column('lon', sa.Float(), nullable=False),
-    sa.Column('opened_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('respond_by', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('respond_by', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('opened_by_inspection_id', sa.Uuid(), nullable=False),
     sa.Column('last_inspection_id', sa.Uuid(), nullable=False),
     sa.Column('passed_inspection_id', sa.Uuid(), nullable=True),
-    sa.Column('closed_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('dismissed_reason', sa.Text(), nullable=True),
     sa.CheckConstraint("severity IN ('urgent', 'high', 'normal', 'low')", name=op.f('ck_defects_severity_known')),
     sa.CheckConstraint("status != 'dismissed' OR dismissed_reason IS NOT NULL", name=op.f('ck_defects_dismissal_has_reason')),

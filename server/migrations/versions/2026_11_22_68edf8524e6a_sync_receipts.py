@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import server.db
+import server.core.db
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('status', sa.Integer(), nullable=False),
     sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('received_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('length(content_hash) = 64', name=op.f('ck_sync_receipts_content_hash_hex')),
     sa.CheckConstraint('status BETWEEN 200 AND 299', name=op.f('ck_sync_receipts_status_success')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sync_receipts_user_id_users'), ondelete='RESTRICT'),

@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
-import server.db
+import server.core.db
 
 revision = 'c10a4afa2941'
 down_revision = '68edf8524e6a'
@@ -30,9 +30,9 @@ def upgrade() -> None:
     sa.Column('standards_version', sa.String(length=32), nullable=True),
     sa.Column('scoring_version', sa.String(length=32), nullable=False),
     sa.Column('closed_by', sa.Uuid(), nullable=False),
-    sa.Column('closed_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reopened_by', sa.Uuid(), nullable=True),
-    sa.Column('reopened_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reopened_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reopen_reason', sa.Text(), nullable=True),
     sa.CheckConstraint('(reopened_at IS NULL) = (reopen_reason IS NULL) AND (reopened_at IS NULL) = (reopened_by IS NULL)', name=op.f('ck_closed_months_reopen_complete')),
     sa.CheckConstraint('length(month) = 7', name=op.f('ck_closed_months_month_is_yyyy_mm')),

@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
-import server.db
+import server.core.db
 
 revision = 'f5bb7112231a'
 down_revision = 'c10a4afa2941'
@@ -24,10 +24,10 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('job_runs',
     sa.Column('name', sa.String(length=40), nullable=False),
-    sa.Column('locked_until', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked_by', sa.String(length=80), nullable=True),
-    sa.Column('last_started_at', server.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_finished_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_started_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_finished_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_result', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_job_runs'))
     )
@@ -36,8 +36,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('work_order_id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
-    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('read_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("kind IN ('new', 'overdue', 'returned', 'completed', 'cancelled', 'verified')", name=op.f('ck_notifications_kind_known')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_notifications_work_order_id_work_orders'), ondelete='CASCADE'),
@@ -56,10 +56,10 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', server.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('claimed_until', server.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('delivered_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_until', server.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_status_code', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'delivered', 'failed')", name=op.f('ck_webhook_deliveries_status_known')),
@@ -75,8 +75,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('work_order_id', sa.Uuid(), nullable=False),
     sa.Column('completed_by', sa.Uuid(), nullable=False),
-    sa.Column('completed_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('lat', sa.Float(), nullable=True),
     sa.Column('lon', sa.Float(), nullable=True),
@@ -92,15 +92,15 @@ def upgrade() -> None:
 
     op.create_table('work_order_overdue',
     sa.Column('work_order_id', sa.Uuid(), nullable=False),
-    sa.Column('due_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('marked_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('marked_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_work_order_overdue_work_order_id_work_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('work_order_id', 'due_at', name=op.f('pk_work_order_overdue'))
     )
     op.create_table('webhook_attempts',
     sa.Column('delivery_id', sa.Uuid(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=False),
@@ -114,7 +114,7 @@ def upgrade() -> None:
     sa.Column('defect_id', sa.Uuid(), nullable=False),
     sa.Column('lat', sa.Float(), nullable=False),
     sa.Column('lon', sa.Float(), nullable=False),
-    sa.Column('taken_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('taken_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('distance_m', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['completion_id'], ['work_order_completions.id'], name=op.f('fk_completion_photos_completion_id_work_order_completions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['defect_id'], ['defects.id'], name=op.f('fk_completion_photos_defect_id_defects'), ondelete='RESTRICT'),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import server.db
+import server.core.db
 
 revision = 'b7e3c1d9a4f2'
 down_revision = '9d1e4b7a2c55'
@@ -27,13 +27,13 @@ def upgrade() -> None:
     op.create_table(
         'sign_in_limits',
         sa.Column('key', sa.String(length=160), nullable=False),
-        sa.Column('window_started_at', server.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('window_started_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column('failures', sa.Integer(), nullable=False),
-        sa.Column('next_allowed_at', server.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('next_allowed_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('key', name=op.f('pk_sign_in_limits')),
     )
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_seen_at', server.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_seen_at', server.core.db.UTCDateTime(timezone=True), nullable=True))
     op.execute("UPDATE user_sessions SET last_seen_at = created_at")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import server.db
+import server.core.db
 
 revision = 'c4d2a8e61f30'
 down_revision = 'b7e3c1d9a4f2'
@@ -27,15 +27,15 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('site_id', sa.Uuid(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('zone_ids', server.db.JSONType, nullable=False),
-    sa.Column('categories', server.db.JSONType, nullable=False),
+    sa.Column('zone_ids', server.core.db.JSONType, nullable=False),
+    sa.Column('categories', server.core.db.JSONType, nullable=False),
     sa.Column('hours', sa.Integer(), nullable=False),
-    sa.Column('started_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_by', sa.Uuid(), nullable=False),
-    sa.Column('closed_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_by', sa.Uuid(), nullable=True),
-    sa.Column('summary', server.db.JSONType, nullable=True),
+    sa.Column('summary', server.core.db.JSONType, nullable=True),
     sa.CheckConstraint('(closed_at IS NULL) = (summary IS NULL)', name=op.f('ck_emergency_rounds_closed_with_summary')),
     sa.CheckConstraint('hours BETWEEN 1 AND 168', name=op.f('ck_emergency_rounds_hours_in_range')),
     sa.ForeignKeyConstraint(['closed_by'], ['users.id'], name=op.f('fk_emergency_rounds_closed_by_users'), ondelete='RESTRICT'),
@@ -53,12 +53,12 @@ def upgrade() -> None:
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('every_days', sa.Integer(), nullable=True),
-    sa.Column('weekdays', server.db.JSONType, nullable=True),
+    sa.Column('weekdays', server.core.db.JSONType, nullable=True),
     sa.Column('day_of_month', sa.Integer(), nullable=True),
     sa.Column('window_from', sa.String(length=5), nullable=True),
     sa.Column('window_to', sa.String(length=5), nullable=True),
     sa.Column('effective_from', sa.Date(), nullable=False),
-    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.Uuid(), nullable=True),
     sa.CheckConstraint("kind != 'every_days' OR every_days BETWEEN 1 AND 366", name=op.f('ck_round_schedules_every_days_set')),
     sa.CheckConstraint("kind != 'monthly' OR day_of_month BETWEEN 1 AND 31", name=op.f('ck_round_schedules_day_of_month_set')),
@@ -83,8 +83,8 @@ def upgrade() -> None:
     sa.Column('round_end', sa.Date(), nullable=False),
     sa.Column('due', sa.Integer(), nullable=False),
     sa.Column('done', sa.Integer(), nullable=False),
-    sa.Column('missed_asset_ids', server.db.JSONType, nullable=False),
-    sa.Column('marked_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('missed_asset_ids', server.core.db.JSONType, nullable=False),
+    sa.Column('marked_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['schedule_id'], ['round_schedules.id'], name=op.f('fk_missed_rounds_schedule_id_round_schedules'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_missed_rounds_zone_id_zones'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_missed_rounds')),
@@ -99,8 +99,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('missed_round_id', sa.Uuid(), nullable=True),
     sa.Column('emergency_round_id', sa.Uuid(), nullable=True),
-    sa.Column('created_at', server.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('read_at', server.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', server.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("kind IN ('missed', 'emergency_late')", name=op.f('ck_round_alerts_kind_known')),
     sa.CheckConstraint('(missed_round_id IS NULL) != (emergency_round_id IS NULL)', name=op.f('ck_round_alerts_one_subject')),
     sa.ForeignKeyConstraint(['emergency_round_id'], ['emergency_rounds.id'], name=op.f('fk_round_alerts_emergency_round_id_emergency_rounds'), ondelete='CASCADE'),

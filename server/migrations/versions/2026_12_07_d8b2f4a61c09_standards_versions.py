@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import server.db
+import server.core.db
 
 revision = 'd8b2f4a61c09'
 down_revision = 'a3f9d2e7c615'
@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('origin', sa.String(length=12), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('installed_by', sa.Uuid(), nullable=True),
-    sa.Column('installed_at', server.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('installed_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("origin IN ('upload', 'form', 'cli')", name=op.f('ck_standards_versions_origin_known')),
     sa.CheckConstraint("status IN ('installed', 'withdrawn')", name=op.f('ck_standards_versions_status_known')),
     sa.ForeignKeyConstraint(['installed_by'], ['users.id'], name=op.f('fk_standards_versions_installed_by_users'), ondelete='RESTRICT'),

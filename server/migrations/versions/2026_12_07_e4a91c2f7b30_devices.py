@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import server.db
+import server.core.db
 
 revision = 'e4a91c2f7b30'
 down_revision = 'c4d2a8e61f30'
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column('id', sa.String(length=64), nullable=False),
         sa.Column('name', sa.String(length=80), nullable=False),
         sa.Column('user_id', sa.Uuid(), nullable=True),
-        sa.Column('named_at', server.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('named_at', server.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_devices_user_id_users'), ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_devices')),
     )

@@ -3,9 +3,6 @@
 Mobile-first, and readable offline: the order pages are plain GET pages the service
 worker keeps (see web/static/js/orders.js), and completing an order goes through the
 phone's outbox as a sync record of kind `completion` (server/workorders/completion.py).
-
-`ContractorController` (the name `server/app.py` registers) is a Router bundling these
-pages with the JSON API of defects, work orders, map layers and notifications.
 """
 
 from __future__ import annotations
@@ -14,31 +11,32 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar import Controller, Request, Router, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from server.accounts.guards import role_in
-from server.audit.service import record_event
+from server.core.guards import role_in
+from server.core.audit.service import record_event
 from server.contractors.models import Contractor
-from server.db import utcnow
-from server.deps import DbSession
+from server.core.db import utcnow
+from server.core.deps import DbSession
 from server.core.errors import AppError
-from server.web import render
+from server.core.web import render
 from server.workorders import webhooks
-from server.workorders.api import DefectApiController, MapApiController, NotificationApiController, WorkOrderApiController
-from server.workorders.http import after_post, form_of, user_of
+from server.core.http import form_of
+from server.core.identity import signed_in_user
+from server.workorders.responses import after_post
 from server.workorders.notifications import unread_counts
 from server.workorders.queries import orders_of_contractor, webhook_log
 from server.workorders.supervisor_pages import notifications_page, order_page, read_all_notifications, step_or_page
-from server.workorders.settings import get_workorder_settings
+from server.core.workorder_settings import get_workorder_settings
 
 MAX_URL = 500
 
 
 def _company(request: Request[Any, Any, Any]) -> uuid.UUID | None:
     # Admins reach these pages too but belong to no company: they see no orders here.
-    return user_of(request).contractor_id
+    return signed_in_user(request).contractor_id
 
 
 class ContractorPages(Controller):
@@ -49,9 +47,9 @@ class ContractorPages(Controller):
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DbSession) -> Template:
         company = _company(request)
-        orders = await orders_of_contractor(db, company, utcnow(), user_of(request)) if company else []
+        orders = await orders_of_contractor(db, company, utcnow(), signed_in_user(request)) if company else []
         return render(request, "contractor/home.html", title_key="contractor.home_title", orders=orders,
-                      unread=await unread_counts(db, user_of(request).id))
+                      unread=await unread_counts(db, signed_in_user(request).id))
 
     @get("/orders/{order_id:uuid}")
     async def order(self, request: Request[Any, Any, Any], db: DbSession, order_id: FromPath[uuid.UUID]) -> Template:
@@ -108,14 +106,7 @@ class ContractorPages(Controller):
         contractor.webhook_url = url or None
         if url and (rotate or not contractor.webhook_secret):
             contractor.webhook_secret = webhooks.new_secret()
-        await record_event(db, user_of(request).id, "contractor.webhook_changed", "contractor", str(company),
+        await record_event(db, signed_in_user(request).id, "contractor.webhook_changed", "contractor", str(company),
                            request=request, details={"url": url or None, "secret_rotated": rotate})
         return after_post(request, db, "/contractor/webhook")
 
-
-# app.py registers this name: the contractor's pages and the JSON API (each API route has its own guard).
-ContractorController = Router(
-    path="/",
-    route_handlers=[ContractorPages, DefectApiController, WorkOrderApiController, MapApiController,
-                    NotificationApiController],
-)

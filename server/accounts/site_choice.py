@@ -1,4 +1,7 @@
-"""The top bar's site switch: which of the user's sites the pages show (server/sites/access.py)."""
+"""The top bar's site switch: which of the user's sites the pages show (server/sites/access.py).
+
+With accounts, not sites: it sets a session cookie beside the others (server/accounts/sessions.py).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ from typing import Any
 from litestar import Request, Response, post
 
 from server.accounts.controllers import _cookie
-from server.accounts.guards import signed_in
+from server.core.guards import signed_in
 from server.accounts.sessions import SITE_COOKIE
 from server.core.errors import AppError
-from server.web import current_user, safe_next, see_other
+from server.core.web import safe_next, see_other
+from server.core.identity import current_user
 
 
 @post("/site", guards=[signed_in], include_in_schema=False)

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from litestar import Request
 from litestar.response import Redirect, Template
 
-from server.accounts.identity import CurrentUser
-from server.config import get_settings
+from server.core.identity import current_user
+from server.core.config import get_settings
 from server.core.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, phone_words, pick, translator
 
 LANG_COOKIE = "fc_lang"
@@ -34,11 +34,6 @@ def request_language(request: Request[Any, Any, Any]) -> str:
     if cookie in LANGUAGES:
         return cookie
     return negotiate(request.headers.get("accept-language"), get_settings().server.default_language)
-
-
-def current_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
-    """The signed-in user resolved by the session middleware, or None."""
-    return request.scope.get("fc_user")  # type: ignore[return-value]
 
 
 def is_fragment_request(request: Request[Any, Any, Any]) -> bool:

@@ -10,9 +10,9 @@ from typing import Any
 from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audit.models import AuditEvent
-from server.db import utcnow
-from server.security import client_address
+from server.core.audit.models import AuditEvent
+from server.core.db import utcnow
+from server.core.security import client_address
 
 DEVICE_HEADER = "x-device-id"
 # What a refused request may leave in the audit trail of what it carried: enough to see what

@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db import Database
+from server.core.db import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -10,13 +10,13 @@ from litestar import Controller, Request, get
 from litestar.response import Template
 from sqlalchemy import func, select
 
-from server.deps import DbSession
-from server.accounts.guards import role_in
+from server.core.deps import DbSession
+from server.core.guards import role_in
 from server.accounts.models import User
 from server.assets.models import Asset
 from server.contractors.models import Contract, Contractor, ContractZone
 from server.sites.models import Site, Zone
-from server.web import render
+from server.core.web import render
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Settings of defects, work orders, proof of fix, webhooks and the overdue job.
 
-Same pattern as `server/config.py` (one small dataclass, each field read from a named
-environment variable, documented in its docstring). Kept here until the lead folds it
-into `server/config.py`, `.env.example` and the README's table.
+Same pattern as `server/core/config.py` (one small dataclass, each field read from a named
+environment variable, documented in its docstring). In the core, not in work orders:
+assets (the duplicate distance), defects and rounds read it too.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from server.config import _env, _env_bool, _env_float, _env_int
+from server.core.config import _env, _env_bool, _env_float, _env_int
 
 H = dt.timedelta(hours=1)
 

@@ -10,7 +10,7 @@ from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
-from server.config import get_settings
+from server.core.config import get_settings
 
 # No inline scripts anywhere: every script is a file under /static/.
 CSP = (

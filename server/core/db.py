@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from server.config import DatabaseSettings
+from server.core.config import DatabaseSettings
 
 # Stable constraint names, so Alembic batch mode on SQLite can find and alter them.
 NAMING = {
