@@ -51,12 +51,15 @@ _BULK: dict[str, BulkInsert] = {}  # by table name, in foreign-key order (parent
 
 
 def _tables(names: set[str]) -> list[BulkInsert]:
-    """The tables the plans insert into (the receipts among them), parents before children."""
+    """The tables the plans insert into, parents before children, and the receipts last: a
+    receipt vouches for rows already written in the same transaction (a batch held at its
+    receipts has written everything else: tests/test_faults_crash.py)."""
     if not names <= _BULK.keys():  # first use, or a table not seen before: sort the metadata once more
         known = dict(_BULK)
         _BULK.clear()
         _BULK.update((t.name, known.get(t.name) or BulkInsert(t)) for t in Base.metadata.sorted_tables)
-    return [table for name, table in _BULK.items() if name in names]
+    return sorted((table for name, table in _BULK.items() if name in names),
+                  key=lambda table: table.table.name == SyncReceipt.__tablename__)
 
 
 # Built once (a batch runs them on every request), bound with the batch's ids.
